@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("Customers")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from crm import panels
+
+        panels.register_builtin_panels()
+        post_migrate.connect(_sync_role_groups, sender=self)
+
+
+def _sync_role_groups(sender, **kwargs) -> None:
+    from crm.roles import sync_role_groups
+
+    sync_role_groups()

@@ -1,0 +1,52 @@
+"""The staff roles and the permissions each holds. Groups are made from this after `migrate`."""
+
+from django.utils.translation import gettext_noop
+
+RELATIONSHIP_MANAGER = gettext_noop("Relationship manager")
+SUPERVISOR = gettext_noop("Supervisor")
+
+_RM_PERMISSIONS = [
+    "crm.view_customer", "crm.change_customer", "crm.add_customer",
+    "crm.view_customer_contact",
+    "crm.view_consent", "crm.add_consent", "crm.change_consent",
+    "crm.view_preference", "crm.add_preference", "crm.change_preference",
+    "crm.delete_preference",
+    "crm.view_sourcerecord", "crm.view_transaction", "crm.view_balancesnapshot",
+    "crm.view_productholding", "crm.view_creditevent",
+    "crm.view_interaction", "crm.add_interaction",
+    "crm.view_tag", "crm.view_customertag", "crm.add_customertag", "crm.delete_customertag",
+    "crm.view_segment",
+]
+_SUPERVISOR_PERMISSIONS = [
+    *_RM_PERMISSIONS,
+    "crm.view_team", "crm.view_teammembership",
+    "crm.add_tag", "crm.change_tag",
+    "crm.add_segment", "crm.change_segment", "crm.delete_segment",
+    "crm.add_creditevent", "crm.change_creditevent",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    RELATIONSHIP_MANAGER: _RM_PERMISSIONS,
+    SUPERVISOR: _SUPERVISOR_PERMISSIONS,
+}
+
+
+def sync_role_groups(apps=None, **_: object) -> None:
+    """Create or update the role groups with their permissions (idempotent)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group_name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        wanted = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.add(*wanted)

@@ -1,0 +1,105 @@
+"""Reads of customers and what they own. Visibility is decided here, once, for admin and API."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from crm.models import (
+    BalanceSnapshot,
+    Customer,
+    Interaction,
+    ProductHolding,
+    SourceRecord,
+    TeamMembership,
+    Transaction,
+)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def user_can_see_all_customers(user: User) -> bool:
+    return bool(user.is_active and user.has_perm("crm.view_all_customers"))
+
+
+def user_supervised_team_ids(user: User) -> list[int]:
+    """The teams the user supervises; cached on the user object for the request."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_crm_supervised_team_ids", None)
+    if cached is None:
+        cached = list(
+            TeamMembership.objects.filter(
+                user=user, role=TeamMembership.Role.SUPERVISOR
+            ).values_list("team_id", flat=True)
+        )
+        user._crm_supervised_team_ids = cached  # type: ignore[union-attr]
+    return cached
+
+
+def customer_visibility_q(user: User, *, prefix: str = "") -> Q:
+    """Which customers a user may see: their own, their supervised teams', or all.
+
+    `prefix` is the path to the customer from another model, e.g. "customer__".
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user_can_see_all_customers(user):
+        return Q()
+    visible = Q(**{f"{prefix}owner": user})
+    team_ids = user_supervised_team_ids(user)
+    if team_ids:
+        visible |= Q(**{f"{prefix}team__in": team_ids})
+    return visible
+
+
+def customer_list(*, user: User) -> QuerySet[Customer]:
+    return Customer.objects.filter(customer_visibility_q(user))
+
+
+def customer_get(*, user: User, customer_id: int) -> Customer:
+    """The customer if the user may see it, else `Customer.DoesNotExist` (a 404, not a 403)."""
+    return customer_list(user=user).get(pk=customer_id)
+
+
+def customer_owned_rows(model: type, *, user: User) -> QuerySet:
+    """Rows of a model that belongs to a customer (transactions, holdings...) the user may see."""
+    return model.objects.filter(customer_visibility_q(user, prefix="customer__"))
+
+
+def transaction_list(*, user: User) -> QuerySet[Transaction]:
+    return customer_owned_rows(Transaction, user=user)
+
+
+def customer_recent_transactions(*, customer: Customer, limit: int = 20) -> list[Transaction]:
+    return list(customer.transactions.order_by("-occurred_at", "-id")[:limit])
+
+
+def customer_recent_interactions(*, customer: Customer, limit: int = 20) -> list[Interaction]:
+    return list(
+        customer.interactions.select_related("staff").order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def customer_recent_balances(*, customer: Customer, limit: int = 14) -> list[BalanceSnapshot]:
+    return list(customer.balances.order_by("-date")[:limit])
+
+
+def customer_open_holdings(*, customer: Customer, limit: int = 20) -> list[ProductHolding]:
+    return list(customer.holdings.filter(closed_on__isnull=True)[:limit])
+
+
+def customer_source_records(*, customer: Customer) -> list[SourceRecord]:
+    return list(customer.source_records.order_by("source", "external_id")[:50])
+
+
+def table_row_estimate(model: type) -> int | None:
+    """PostgreSQL's planner estimate of a table's rows (free), or None where there is none."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] >= 0 else None
