@@ -129,6 +129,11 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # Stored lower-case so that search by e-mail is an indexed equality.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
 
 class Consent(models.Model):
     """A customer's yes or no to being contacted on one channel for one purpose."""

@@ -1,5 +1,6 @@
 """Reads of customers and what they own. Visibility is decided here, once, for admin and API."""
 
+import phonenumbers
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -59,6 +60,35 @@ def customer_list(*, user: User) -> QuerySet[Customer]:
 def customer_get(*, user: User, customer_id: int) -> Customer:
     """The customer if the user may see it, else `Customer.DoesNotExist` (a 404, not a 403)."""
     return customer_list(user=user).get(pk=customer_id)
+
+
+def phone_normalize(text: str, *, region: str = "CN") -> str | None:
+    """E.164 for anything that reads as a valid phone number (`+86 138-0013-8000`), else None."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def customer_search(queryset: QuerySet[Customer], term: str) -> QuerySet[Customer]:
+    """Search the way an RM types: an e-mail, a phone number, an external id or part of a name.
+
+    E-mails and phones match exactly (indexed); names by substring (trigram-indexed on
+    PostgreSQL), together with external ids from any source system.
+    """
+    term = term.strip()
+    if not term:
+        return queryset
+    if "@" in term:
+        return queryset.filter(email=term.lower())
+    phone = phone_normalize(term)
+    if phone:
+        return queryset.filter(phone=phone)
+    by_external_id = SourceRecord.objects.filter(external_id=term).values("customer_id")
+    return queryset.filter(Q(name__icontains=term) | Q(pk__in=by_external_id))
 
 
 def customer_owned_rows(model: type, *, user: User) -> QuerySet:
