@@ -42,38 +42,48 @@ def panels_for(customer: Customer, request: Any) -> list[dict[str, Any]]:
 
 
 def register_builtin_panels() -> None:
-    register_panel(Panel(
-        key="source_records",
-        title=_("Source records"),
-        template="admin/crm/customer/panels/source_records.html",
-        get_context=lambda c, r: {"rows": selectors.customer_source_records(customer=c)},
-        order=10,
-    ))
-    register_panel(Panel(
-        key="holdings",
-        title=_("Products held"),
-        template="admin/crm/customer/panels/holdings.html",
-        get_context=lambda c, r: {"rows": selectors.customer_open_holdings(customer=c)},
-        order=20,
-    ))
-    register_panel(Panel(
-        key="balances",
-        title=_("Recent balances"),
-        template="admin/crm/customer/panels/balances.html",
-        get_context=lambda c, r: {"rows": selectors.customer_recent_balances(customer=c)},
-        order=30,
-    ))
-    register_panel(Panel(
-        key="transactions",
-        title=_("Recent transactions"),
-        template="admin/crm/customer/panels/transactions.html",
-        get_context=lambda c, r: {"rows": selectors.customer_recent_transactions(customer=c)},
-        order=40,
-    ))
-    register_panel(Panel(
-        key="interactions",
-        title=_("Timeline"),
-        template="admin/crm/customer/panels/interactions.html",
-        get_context=lambda c, r: {"rows": selectors.customer_recent_interactions(customer=c)},
-        order=50,
-    ))
+    register_panel(
+        Panel(
+            key="source_records",
+            title=_("Source records"),
+            template="admin/crm/customer/panels/source_records.html",
+            get_context=lambda c, r: {"rows": selectors.customer_source_records(customer=c)},
+            order=10,
+        )
+    )
+    register_panel(
+        Panel(
+            key="holdings",
+            title=_("Products held"),
+            template="admin/crm/customer/panels/holdings.html",
+            get_context=lambda c, r: {"rows": selectors.customer_open_holdings(customer=c)},
+            order=20,
+        )
+    )
+    register_panel(
+        Panel(
+            key="balances",
+            title=_("Recent balances"),
+            template="admin/crm/customer/panels/balances.html",
+            get_context=lambda c, r: {"rows": selectors.customer_recent_balances(customer=c)},
+            order=30,
+        )
+    )
+    register_panel(
+        Panel(
+            key="transactions",
+            title=_("Recent transactions"),
+            template="admin/crm/customer/panels/transactions.html",
+            get_context=lambda c, r: {"rows": selectors.customer_recent_transactions(customer=c)},
+            order=40,
+        )
+    )
+    register_panel(
+        Panel(
+            key="interactions",
+            title=_("Timeline"),
+            template="admin/crm/customer/panels/interactions.html",
+            get_context=lambda c, r: {"rows": selectors.customer_recent_interactions(customer=c)},
+            order=50,
+        )
+    )

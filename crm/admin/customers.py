@@ -97,7 +97,17 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = "__all__"
+        fields = (
+            "kind",
+            "name",
+            "phone",
+            "email",
+            "birth_date",
+            "is_student",
+            "status",
+            "owner",
+            "team",
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -161,9 +171,11 @@ class CustomerAdmin(CustomerScopedAdmin, SimpleHistoryAdmin):
         user = request.user
         if db_field.name == "owner" and not user_can_see_all_customers(user):
             team_ids = user_supervised_team_ids(user)
-            kwargs["queryset"] = get_user_model().objects.filter(
-                Q(pk=user.pk) | Q(teammembership__team_id__in=team_ids)
-            ).distinct()
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(Q(pk=user.pk) | Q(teammembership__team_id__in=team_ids))
+                .distinct()
+            )
         if db_field.name == "team" and not user_can_see_all_customers(user):
             kwargs["queryset"] = Team.objects.filter(
                 Q(pk__in=user_supervised_team_ids(user)) | Q(teammembership__user=user)

@@ -17,7 +17,14 @@ from crm.models import (
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyRecordAdmin):
     list_display = (
-        "occurred_at", "customer", "kind", "amount", "currency", "category", "channel", "merchant"
+        "occurred_at",
+        "customer",
+        "kind",
+        "amount",
+        "currency",
+        "category",
+        "channel",
+        "merchant",
     )
     list_select_related = ("customer",)
     list_filter = ("kind", "category", "channel", "payment_method", "source")

@@ -18,11 +18,14 @@ def customer_assignment_validate(*, actor, owner, team: Team | None) -> None:
     if user_can_see_all_customers(actor):
         return
     supervised = user_supervised_team_ids(actor)
-    if team is not None and team.pk not in supervised and not (
-        owner == actor and TeamMembership.objects.filter(team=team, user=actor).exists()
+    if (
+        team is not None
+        and team.pk not in supervised
+        and not (owner == actor and TeamMembership.objects.filter(team=team, user=actor).exists())
     ):
-        raise ValidationError({"team": _("You cannot assign customers to this team.")},
-                              code="team_not_allowed")
+        raise ValidationError(
+            {"team": _("You cannot assign customers to this team.")}, code="team_not_allowed"
+        )
     if owner is not None and owner != actor:
         owner_in_my_teams = TeamMembership.objects.filter(
             user=owner, team_id__in=supervised

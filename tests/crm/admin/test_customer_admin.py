@@ -2,8 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.models import Customer
@@ -61,8 +61,8 @@ def test_rm_lists_only_own_customers(client, rm, other_rm):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "url_name", ["admin:crm_customer_change", "admin:crm_customer_history",
-                 "admin:crm_customer_delete"],
+    "url_name",
+    ["admin:crm_customer_change", "admin:crm_customer_history", "admin:crm_customer_delete"],
 )
 def test_rm_opening_another_rms_customer_by_url_gets_404(client, rm, other_rm, url_name):
     theirs = CustomerFactory(owner=other_rm)
@@ -90,17 +90,19 @@ def test_rm_cannot_open_another_rms_customer_history_version(client, rm, other_r
 
 
 @pytest.mark.django_db
-def test_rm_cannot_find_another_rms_customer_through_autocomplete_or_search(
-    client, rm, other_rm
-):
+def test_rm_cannot_find_another_rms_customer_through_autocomplete_or_search(client, rm, other_rm):
     theirs = CustomerFactory(owner=other_rm, phone="+8613900139000")
     client.force_login(rm)
     page = client.get(CHANGELIST, {"q": "13900139000"}).content.decode()
     assert theirs.name not in page
     autocomplete = client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "crm", "model_name": "interaction", "field_name": "customer",
-         "term": theirs.name},
+        {
+            "app_label": "crm",
+            "model_name": "interaction",
+            "field_name": "customer",
+            "term": theirs.name,
+        },
     )
     assert theirs.name not in autocomplete.content.decode()
 
@@ -246,16 +248,23 @@ def test_changing_a_customer_is_kept_in_history_with_who_did_it(client, rm):
     client.force_login(rm)
     page = client.get(change_url(customer))
     data = {
-        "kind": customer.kind, "name": "新名字", "phone": "+8613800138000",
-        "email": customer.email, "birth_date": "1988-05-17", "status": customer.status,
-        "owner": rm.pk, "team": customer.team_id, **_inline_management_data(page),
+        "kind": customer.kind,
+        "name": "新名字",
+        "phone": "+8613800138000",
+        "email": customer.email,
+        "birth_date": "1988-05-17",
+        "status": customer.status,
+        "owner": rm.pk,
+        "team": customer.team_id,
+        **_inline_management_data(page),
     }
     response = client.post(change_url(customer), data)
-    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert response.status_code == 302
     latest = customer.history.first()
     assert latest.name == "新名字"
     assert latest.history_user == rm
-    assert "新名字" in client.get(reverse("admin:crm_customer_history", args=[customer.pk])).content.decode()
+    history_page = client.get(reverse("admin:crm_customer_history", args=[customer.pk]))
+    assert "新名字" in history_page.content.decode()
 
 
 @pytest.mark.django_db
