@@ -1,10 +1,17 @@
 """Phones and e-mails shown in lists and exports to those who may not see them whole."""
 
+import contextlib
+
+import phonenumbers
+
 
 def mask_phone(phone: object) -> str:
     """`138****8000`: enough to recognise a number, not enough to call it."""
     if not phone:
         return ""
+    if isinstance(phone, str):
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            phone = phonenumbers.parse(phone, "CN")
     national = str(getattr(phone, "national_number", "") or phone)
     digits = "".join(ch for ch in national if ch.isdigit())
     if len(digits) < 7:

@@ -14,27 +14,27 @@ PROFILE_FIELDS = ("kind", "name", "phone", "email", "birth_date", "is_student", 
 
 
 def customer_assignment_validate(*, actor, owner, team: Team | None) -> None:
-    """An RM may only assign customers to themselves; a supervisor within their teams."""
+    """An RM may only give customers to themselves, in their own team; a supervisor to the
+    RMs and teams they supervise; staff who see every customer to anyone."""
     if user_can_see_all_customers(actor):
         return
     supervised = user_supervised_team_ids(actor)
-    if (
-        team is not None
-        and team.pk not in supervised
-        and not (owner == actor and TeamMembership.objects.filter(team=team, user=actor).exists())
-    ):
-        raise ValidationError(
-            {"team": _("You cannot assign customers to this team.")}, code="team_not_allowed"
-        )
-    if owner is not None and owner != actor:
-        owner_in_my_teams = TeamMembership.objects.filter(
-            user=owner, team_id__in=supervised
-        ).exists()
-        if not owner_in_my_teams:
-            raise ValidationError(
-                {"owner": _("You cannot assign customers to this relationship manager.")},
-                code="owner_not_allowed",
-            )
+    owner_allowed = (
+        owner is None
+        or owner == actor
+        or TeamMembership.objects.filter(user=owner, team_id__in=supervised).exists()
+    )
+    if not owner_allowed:
+        message = _("You cannot assign customers to this relationship manager.")
+        raise ValidationError({"owner": ValidationError(message, code="owner_not_allowed")})
+    team_allowed = (
+        team is None
+        or team.pk in supervised
+        or TeamMembership.objects.filter(user=actor, team=team).exists()
+    )
+    if not team_allowed:
+        message = _("You cannot assign customers to this team.")
+        raise ValidationError({"team": ValidationError(message, code="team_not_allowed")})
 
 
 def _default_team_for(user) -> Team | None:
