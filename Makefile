@@ -46,6 +46,7 @@ run: messages demo
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: install var messages lint
 	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run

@@ -11,8 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class Source(models.TextChoices):
     """The systems customers and their data come from."""
@@ -250,7 +248,10 @@ class Transaction(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PURCHASE)
     amount = models.DecimalField(
-        _("amount"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     category = models.CharField(
@@ -309,7 +310,7 @@ class BalanceSnapshot(models.Model):
         Customer, on_delete=models.CASCADE, related_name="balances", verbose_name=_("customer")
     )
     date = models.DateField(_("date"))
-    amount = models.DecimalField(_("assets"), **MONEY)
+    amount = models.DecimalField(_("assets"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
 
     class Meta:
@@ -340,7 +341,7 @@ class ProductHolding(models.Model):
     )
     product_type = models.CharField(_("product type"), max_length=30, choices=ProductType.choices)
     product_name = models.CharField(_("product"), max_length=200)
-    amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     opened_on = models.DateField(_("opened on"))
     closed_on = models.DateField(_("closed on"), null=True, blank=True)

@@ -1,9 +1,9 @@
 """Reads of customers and what they own. Visibility is decided here, once, for admin and API."""
 
 import phonenumbers
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from crm.models import (
     BalanceSnapshot,
@@ -15,7 +15,7 @@ from crm.models import (
     Transaction,
 )
 
-User = AbstractBaseUser | AnonymousUser
+User = AbstractUser | AnonymousUser
 
 
 def user_can_see_all_customers(user: User) -> bool:
@@ -30,10 +30,10 @@ def user_supervised_team_ids(user: User) -> list[int]:
     if cached is None:
         cached = list(
             TeamMembership.objects.filter(
-                user=user, role=TeamMembership.Role.SUPERVISOR
+                user_id=user.pk, role=TeamMembership.Role.SUPERVISOR
             ).values_list("team_id", flat=True)
         )
-        user._crm_supervised_team_ids = cached  # type: ignore[union-attr]
+        setattr(user, "_crm_supervised_team_ids", cached)  # noqa: B010
     return cached
 
 
@@ -91,9 +91,9 @@ def customer_search(queryset: QuerySet[Customer], term: str) -> QuerySet[Custome
     return queryset.filter(Q(name__icontains=term) | Q(pk__in=by_external_id))
 
 
-def customer_owned_rows(model: type, *, user: User) -> QuerySet:
+def customer_owned_rows(model: type[Model], *, user: User) -> QuerySet:
     """Rows of a model that belongs to a customer (transactions, holdings...) the user may see."""
-    return model.objects.filter(customer_visibility_q(user, prefix="customer__"))
+    return model._default_manager.filter(customer_visibility_q(user, prefix="customer__"))
 
 
 def transaction_list(*, user: User) -> QuerySet[Transaction]:
@@ -122,7 +122,7 @@ def customer_source_records(*, customer: Customer) -> list[SourceRecord]:
     return list(customer.source_records.order_by("source", "external_id")[:50])
 
 
-def table_row_estimate(model: type) -> int | None:
+def table_row_estimate(model: type[Model]) -> int | None:
     """PostgreSQL's planner estimate of a table's rows (free), or None where there is none."""
     if connection.vendor != "postgresql":
         return None

@@ -55,7 +55,7 @@ def customer_create(*, actor, owner=None, team: Team | None = None, **profile: A
     customer_assignment_validate(actor=actor, owner=owner, team=team)
     customer = Customer(owner=owner, team=team, **profile)
     customer.full_clean()
-    customer._history_user = actor
+    customer._history_user = actor  # type: ignore[attr-defined]
     customer.save()
     return customer
 
@@ -77,7 +77,7 @@ def customer_update(*, actor, customer_id: int, reason: str = "", **changes: Any
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.full_clean()
-    customer._history_user = actor
+    customer._history_user = actor  # type: ignore[attr-defined]
     customer.save()
     if reason:
         update_change_reason(customer, reason)
