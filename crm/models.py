@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -518,7 +519,9 @@ class Segment(models.Model):
         _("filter"),
         default=dict,
         blank=True,
-        help_text=_('The customer list\'s filter, e.g. {"team": 3, "consent": "sms"}.'),
+        help_text=_(
+            'The customer filter\'s parameters, e.g. {"team": 3, "consent": "sms", "tag": 7}.'
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -537,3 +540,20 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from crm.filters import CustomerFilter
+
+        customer_filter = CustomerFilter(
+            data=self.definition or {}, queryset=Customer.objects.none()
+        )
+        unknown = set(self.definition or {}) - set(customer_filter.filters)
+        if unknown:
+            raise ValidationError(
+                {
+                    "definition": _("Unknown filters: %(names)s")
+                    % {"names": ", ".join(sorted(unknown))}
+                }
+            )
+        if not customer_filter.is_valid():
+            raise ValidationError({"definition": str(customer_filter.errors)})

@@ -2,6 +2,7 @@
 
 import phonenumbers
 from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
@@ -10,6 +11,7 @@ from crm.models import (
     Customer,
     Interaction,
     ProductHolding,
+    Segment,
     SourceRecord,
     TeamMembership,
     Transaction,
@@ -133,3 +135,15 @@ def table_row_estimate(model: type[Model]) -> int | None:
         )
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] >= 0 else None
+
+
+def segment_customer_list(*, segment: Segment, user: User) -> QuerySet[Customer]:
+    """The customers a segment's saved filter selects today, among those the user may see."""
+    from crm.filters import CustomerFilter
+
+    customer_filter = CustomerFilter(data=segment.definition, queryset=customer_list(user=user))
+    if not customer_filter.is_valid():
+        raise ValidationError(
+            {"definition": ValidationError(str(customer_filter.errors), code="invalid_segment")}
+        )
+    return customer_filter.qs

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from config.api import NewestFirstCursorPagination
-from crm.api.filters import CustomerFilter, TransactionFilter
 from crm.api.serializers import (
     CustomerInputSerializer,
     CustomerOutputSerializer,
@@ -24,6 +23,7 @@ from crm.api.serializers import (
     TransactionOutputSerializer,
     TransactionResultSerializer,
 )
+from crm.filters import CustomerFilter, TransactionFilter
 from crm.masking import user_can_see_contact
 from crm.selectors import customer_list, transaction_list
 from crm.services.customers import customer_create, customer_update

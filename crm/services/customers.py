@@ -15,14 +15,14 @@ PROFILE_FIELDS = ("kind", "name", "phone", "email", "birth_date", "is_student", 
 
 def customer_assignment_validate(*, actor, owner, team: Team | None) -> None:
     """An RM may only give customers to themselves, in their own team; a supervisor to the
-    RMs and teams they supervise; staff who see every customer to anyone."""
+    RMs and teams they supervise; staff who see every customer to anyone, or to no one."""
     if user_can_see_all_customers(actor):
         return
     supervised = user_supervised_team_ids(actor)
-    owner_allowed = (
-        owner is None
-        or owner == actor
-        or TeamMembership.objects.filter(user=owner, team_id__in=supervised).exists()
+    # Nobody but staff who see everyone may leave a customer without an RM: it would vanish
+    # from every RM's and supervisor's list.
+    owner_allowed = owner is not None and (
+        owner == actor or TeamMembership.objects.filter(user=owner, team_id__in=supervised).exists()
     )
     if not owner_allowed:
         message = _("You cannot assign customers to this relationship manager.")

@@ -68,3 +68,11 @@ def test_role_groups_exist_after_migrate():
     assert rm_group.permissions.filter(codename="view_customer").exists()
     assert supervisor_group.permissions.filter(codename="change_segment").exists()
     assert not rm_group.permissions.filter(codename="view_all_customers").exists()
+
+
+@pytest.mark.django_db
+def test_rm_cannot_leave_a_customer_without_an_rm(rm):
+    customer = CustomerFactory(owner=rm)
+    with pytest.raises(ValidationError) as error:
+        customer_update(actor=rm, customer_id=customer.pk, owner=None)
+    assert error.value.error_dict["owner"][0].code == "owner_not_allowed"

@@ -1,4 +1,4 @@
-"""Query-string filters of the API lists. They narrow a queryset already scoped to the caller."""
+"""Filters over customers and transactions, for the API lists and for saved segments."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
