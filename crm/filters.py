@@ -23,6 +23,11 @@ class IdFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+def filter_errors_text(errors) -> str:
+    """A filter form's errors as plain text: "status: Select a valid choice..."."""
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+
+
 class CustomerFilter(filters.FilterSet):
     search = filters.CharFilter(
         method="filter_search",

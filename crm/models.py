@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -225,7 +226,7 @@ class Transaction(models.Model):
         FASHION = "fashion", _("Fashion")
         HEALTH = "health", _("Health")
         EDUCATION = "education", _("Education")
-        HOME = "home", _("Home")
+        HOME = "home", pgettext_lazy("transaction category", "Home")
         OTHER = "other", _("Other")
 
     class Channel(models.TextChoices):
@@ -542,7 +543,7 @@ class Segment(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from crm.filters import CustomerFilter
+        from crm.filters import CustomerFilter, filter_errors_text
 
         customer_filter = CustomerFilter(
             data=self.definition or {}, queryset=Customer.objects.none()
@@ -556,4 +557,4 @@ class Segment(models.Model):
                 }
             )
         if not customer_filter.is_valid():
-            raise ValidationError({"definition": str(customer_filter.errors)})
+            raise ValidationError({"definition": filter_errors_text(customer_filter.errors)})

@@ -139,11 +139,15 @@ def table_row_estimate(model: type[Model]) -> int | None:
 
 def segment_customer_list(*, segment: Segment, user: User) -> QuerySet[Customer]:
     """The customers a segment's saved filter selects today, among those the user may see."""
-    from crm.filters import CustomerFilter
+    from crm.filters import CustomerFilter, filter_errors_text
 
     customer_filter = CustomerFilter(data=segment.definition, queryset=customer_list(user=user))
     if not customer_filter.is_valid():
         raise ValidationError(
-            {"definition": ValidationError(str(customer_filter.errors), code="invalid_segment")}
+            {
+                "definition": ValidationError(
+                    filter_errors_text(customer_filter.errors), code="invalid_segment"
+                )
+            }
         )
     return customer_filter.qs
