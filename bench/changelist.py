@@ -1,6 +1,6 @@
 """The customer changelist in admin at 1M customers, as the demo supervisor sees it.
 
-    python -m bench.changelist [--customers 1000000] [--repeat 30]
+    python -m bench.changelist [--customers 1000000] [--repeat 30] [--workers 2]
 
 Uses PostgreSQL (DATABASE_URL, default the local `loyalty_bench` database), migrates it and
 fills it with the demo data generator when it has fewer demo customers than asked. Prints
@@ -33,7 +33,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _prepare(customers: int) -> None:
+def _prepare(customers: int, workers: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
@@ -44,7 +44,7 @@ def _prepare(customers: int) -> None:
     call_command("migrate", verbosity=0)
     generate_s = 0.0
     if demo_customers_count() < customers:
-        generate_s = demo_data_generate(customers=customers).elapsed_s
+        generate_s = demo_data_generate(customers=customers, workers=workers).elapsed_s
     print(f"generate_s={generate_s:.1f}")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -98,13 +98,14 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--warmups", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="processes for the generator")
     args = parser.parse_args()
 
     _setup_django()
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    _prepare(args.customers)
+    _prepare(args.customers, args.workers)
     supervisor = get_user_model().objects.get(username="supervisor")
     client = Client()
     client.force_login(supervisor)
