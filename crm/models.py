@@ -51,7 +51,9 @@ class TeamMembership(models.Model):
         RELATIONSHIP_MANAGER = "rm", _("Relationship manager")
         SUPERVISOR = "supervisor", _("Supervisor")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, verbose_name=_("team"))
+    # Foreign keys that lead a composite index or unique constraint get no index of their own:
+    # at millions of rows each extra index costs write time and disk.
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, db_index=False, verbose_name=_("team"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
     )
@@ -149,7 +151,11 @@ class Consent(models.Model):
         SERVICE = "service", _("Service")
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="consents", verbose_name=_("customer")
+        Customer,
+        db_index=False,
+        on_delete=models.CASCADE,
+        related_name="consents",
+        verbose_name=_("customer"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     purpose = models.CharField(
@@ -244,6 +250,7 @@ class Transaction(models.Model):
 
     customer = models.ForeignKey(
         Customer,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="transactions",
         verbose_name=_("customer"),
@@ -309,7 +316,11 @@ class BalanceSnapshot(models.Model):
     """A customer's total assets at the end of one day."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="balances", verbose_name=_("customer")
+        Customer,
+        db_index=False,
+        on_delete=models.CASCADE,
+        related_name="balances",
+        verbose_name=_("customer"),
     )
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("assets"), max_digits=14, decimal_places=2)
@@ -339,7 +350,11 @@ class ProductHolding(models.Model):
     INTERMEDIATE_TYPES = (ProductType.WEALTH_MANAGEMENT, ProductType.INSURANCE, ProductType.FUND)
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="holdings", verbose_name=_("customer")
+        Customer,
+        db_index=False,
+        on_delete=models.CASCADE,
+        related_name="holdings",
+        verbose_name=_("customer"),
     )
     product_type = models.CharField(_("product type"), max_length=30, choices=ProductType.choices)
     product_name = models.CharField(_("product"), max_length=200)
@@ -378,6 +393,7 @@ class CreditEvent(models.Model):
 
     customer = models.ForeignKey(
         Customer,
+        db_index=False,
         on_delete=models.CASCADE,
         related_name="credit_events",
         verbose_name=_("customer"),
@@ -413,6 +429,7 @@ class Interaction(models.Model):
 
     customer = models.ForeignKey(
         Customer,
+        db_index=False,
         on_delete=models.CASCADE,
         related_name="interactions",
         verbose_name=_("customer"),
@@ -495,8 +512,10 @@ class Tag(models.Model):
 
 
 class CustomerTag(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, verbose_name=_("customer"))
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, verbose_name=_("tag"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, db_index=False, verbose_name=_("customer")
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False, verbose_name=_("tag"))
     tagged_at = models.DateTimeField(_("tagged at"), default=timezone.now)
 
     class Meta:

@@ -49,6 +49,19 @@ class ConsentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TeamFilter(admin.RelatedFieldListFilter):
+    """The teams the user can see customers of, not every team."""
+
+    def field_choices(self, field, request, model_admin):
+        teams = Team.objects.all()
+        if not user_can_see_all_customers(request.user):
+            teams = teams.filter(
+                Q(pk__in=user_supervised_team_ids(request.user))
+                | Q(teammembership__user=request.user)
+            ).distinct()
+        return [(team.pk, team.name) for team in teams]
+
+
 class OwnerFilter(admin.SimpleListFilter):
     """The relationship managers of the teams the user can see, not every user."""
 
@@ -128,7 +141,15 @@ class CustomerAdmin(CustomerScopedAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/crm/customer/change_form.html"
     list_display = ("name", "masked_phone", "masked_email", "status", "owner", "team", "created_at")
     list_select_related = ("owner", "team")
-    list_filter = ("status", "kind", "team", OwnerFilter, TagFilter, ConsentFilter, "is_student")
+    list_filter = (
+        "status",
+        "kind",
+        ("team", TeamFilter),
+        OwnerFilter,
+        TagFilter,
+        ConsentFilter,
+        "is_student",
+    )
     search_fields = ("name",)
     search_help_text = _("Name, mobile number, e-mail or an id from a source system.")
     sortable_by = ("name", "created_at")

@@ -273,3 +273,11 @@ def test_admin_switches_to_chinese(client, rm):
     client.post(reverse("set_language"), {"language": "zh-hans", "next": CHANGELIST})
     page = client.get(CHANGELIST).content.decode()
     assert "客户" in page
+
+
+@pytest.mark.django_db
+def test_team_filter_offers_only_the_supervisors_teams(client, supervisor, team, other_team):
+    client.force_login(supervisor)
+    page = client.get(CHANGELIST).content.decode()
+    assert f"team__id__exact={team.pk}" in page
+    assert f"team__id__exact={other_team.pk}" not in page
