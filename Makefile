@@ -49,7 +49,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 test: install var messages lint
-	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(RUN_ENV) DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
 clean:
