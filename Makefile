@@ -12,7 +12,7 @@ RUN_ENV := DJANGO_DEBUG=1
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[test,dev]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -26,7 +26,7 @@ messages: install
 	else echo "msgfmt not found (apt-get install gettext): using the committed .mo files"; fi
 
 migrate: install var
-	$(RUN_ENV) $(PY) manage.py migrate --noinput -v 1
+	$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
 
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py generate_demo_data --customers $(DEMO_CUSTOMERS)
@@ -37,11 +37,7 @@ run: messages demo
 	@echo "  Logins (password demo-pass-2026): supervisor, rm1, rm2"
 	@echo "  Ctrl-C stops the web server, the Celery worker and Celery beat."
 	@echo
-	@trap 'kill 0' INT TERM; \
-	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT) & \
-	$(RUN_ENV) $(VENV)/bin/celery -A config worker --loglevel INFO --concurrency 2 & \
-	$(RUN_ENV) $(VENV)/bin/celery -A config beat --loglevel INFO & \
-	wait
+	$(RUN_ENV) PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
 
 lint: install
 	$(VENV)/bin/ruff check .
