@@ -1,13 +1,16 @@
 """Panels of the single customer view.
 
 The customer's page belongs to `crm`; other apps add their panels (tier, points, tickets...)
-from their `AppConfig.ready()` with `register_panel`, so `crm` never imports them.
+from their `AppConfig.ready()` with `register_panel`, so `crm` never imports them. A panel's
+template is rendered with `customer` and what its `get_context(customer, request)` returns;
+keep that to a bounded number of queries, whatever the customer's history.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -33,57 +36,43 @@ def register_panel(panel: Panel) -> None:
     _panels[panel.key] = panel
 
 
+def unregister_panel(key: str) -> None:
+    _panels.pop(key, None)
+
+
 def panels_for(customer: Customer, request: Any) -> list[dict[str, Any]]:
-    """Each registered panel, in order, with its rendered context."""
+    """Each registered panel, in order, rendered with its own context."""
     return [
-        {"panel": panel, **panel.get_context(customer, request)}
+        {
+            "panel": panel,
+            "html": render_to_string(
+                panel.template,
+                {"customer": customer, **panel.get_context(customer, request)},
+                request=request,
+            ),
+        }
         for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key))
     ]
 
 
 def register_builtin_panels() -> None:
-    register_panel(
-        Panel(
-            key="source_records",
-            title=_("Source records"),
-            template="admin/crm/customer/panels/source_records.html",
-            get_context=lambda c, r: {"rows": selectors.customer_source_records(customer=c)},
-            order=10,
+    """crm's own panels: what the customer came with, holds and did, each a short list."""
+    builtin = [
+        ("source_records", _("Source records"), selectors.customer_source_records),
+        ("holdings", _("Products held"), selectors.customer_open_holdings),
+        ("balances", _("Recent balances"), selectors.customer_recent_balances),
+        ("transactions", _("Recent transactions"), selectors.customer_recent_transactions),
+        ("interactions", _("Timeline"), selectors.customer_recent_interactions),
+    ]
+    for order, (key, title, rows_of) in enumerate(builtin, start=1):
+        register_panel(
+            Panel(
+                key=key,
+                title=title,
+                template=f"admin/crm/customer/panels/{key}.html",
+                get_context=lambda customer, request, rows_of=rows_of: {
+                    "rows": rows_of(customer=customer)
+                },
+                order=order * 10,
+            )
         )
-    )
-    register_panel(
-        Panel(
-            key="holdings",
-            title=_("Products held"),
-            template="admin/crm/customer/panels/holdings.html",
-            get_context=lambda c, r: {"rows": selectors.customer_open_holdings(customer=c)},
-            order=20,
-        )
-    )
-    register_panel(
-        Panel(
-            key="balances",
-            title=_("Recent balances"),
-            template="admin/crm/customer/panels/balances.html",
-            get_context=lambda c, r: {"rows": selectors.customer_recent_balances(customer=c)},
-            order=30,
-        )
-    )
-    register_panel(
-        Panel(
-            key="transactions",
-            title=_("Recent transactions"),
-            template="admin/crm/customer/panels/transactions.html",
-            get_context=lambda c, r: {"rows": selectors.customer_recent_transactions(customer=c)},
-            order=40,
-        )
-    )
-    register_panel(
-        Panel(
-            key="interactions",
-            title=_("Timeline"),
-            template="admin/crm/customer/panels/interactions.html",
-            get_context=lambda c, r: {"rows": selectors.customer_recent_interactions(customer=c)},
-            order=50,
-        )
-    )

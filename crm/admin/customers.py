@@ -13,7 +13,7 @@ from crm.admin.scoping import CustomerScopedAdmin
 from crm.masking import mask_email, mask_phone, user_can_see_contact
 from crm.models import Consent, Customer, CustomerTag, Preference, Tag, Team, TeamMembership
 from crm.selectors import customer_search, user_can_see_all_customers, user_supervised_team_ids
-from crm.services.customers import customer_assignment_validate
+from crm.services.customers import PROFILE_FIELDS, customer_assignment_validate
 
 
 class TagFilter(admin.SimpleListFilter):
@@ -110,17 +110,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = (
-            "kind",
-            "name",
-            "phone",
-            "email",
-            "birth_date",
-            "is_student",
-            "status",
-            "owner",
-            "team",
-        )
+        fields = (*PROFILE_FIELDS, "owner", "team")
 
     def clean(self):
         cleaned = super().clean()
