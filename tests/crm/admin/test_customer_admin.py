@@ -281,3 +281,11 @@ def test_team_filter_offers_only_the_supervisors_teams(client, supervisor, team,
     page = client.get(CHANGELIST).content.decode()
     assert f"team__id__exact={team.pk}" in page
     assert f"team__id__exact={other_team.pk}" not in page
+
+
+@pytest.mark.django_db
+def test_changelist_offers_no_facet_counts(client, rm):
+    client.force_login(rm)
+    page = client.get(CHANGELIST, {"_facets": "1"}).content.decode()
+    assert "Show counts" not in page
+    assert "Hide counts" not in page
