@@ -1,4 +1,4 @@
-"""`manage.py generate_demo_data --customers N [--seed S]`: see crm/services/demo_data.py."""
+"""`manage.py generate_demo_data --customers N [--seed S]`: see crm/services/demo_data/."""
 
 from django.core.management.base import BaseCommand, CommandParser
 
