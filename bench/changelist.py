@@ -73,6 +73,22 @@ def _cases(supervisor) -> dict[str, str]:
     }
 
 
+def _name_cases(supervisor) -> dict[str, str]:
+    """Searches by name, reported beside the headline: a whole name, and a two-character part
+    (too short for the trigram index)."""
+    from crm.models import Customer
+
+    name = (
+        Customer.objects.filter(kind=Customer.Kind.INDIVIDUAL, team__isnull=False)
+        .order_by("pk")
+        .values_list("name", flat=True)[500]
+    )
+    return {
+        "name_search": f"/admin/crm/customer/?q={name}",
+        "two_character_search": f"/admin/crm/customer/?q={name[-2:]}",
+    }
+
+
 def _measure(client, url: str, *, warmups: int, repeat: int) -> tuple[list[float], list[int]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -123,6 +139,11 @@ def main() -> None:
         if len(set(query_counts)) > 1:
             constant = False
             print(f"{name}_queries_vary={sorted(set(query_counts))}")
+    for name, url in _name_cases(supervisor).items():
+        timings, query_counts = _measure(client, url, warmups=args.warmups, repeat=args.repeat)
+        print(f"{name}_p50_ms={statistics.median(timings):.1f}")
+        print(f"{name}_p95_ms={_percentile(timings, 0.95):.1f}")
+        print(f"{name}_queries={max(query_counts)}")
     print(f"requests={len(all_timings)}")
     print(f"queries={max(all_query_counts)}")
     print(f"queries_constant={int(constant)}")

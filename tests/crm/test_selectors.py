@@ -108,3 +108,9 @@ def test_transaction_external_id_is_unique_per_source():
     TransactionFactory(source="pos", external_id="X1")
     with pytest.raises(IntegrityError), transaction.atomic():
         TransactionFactory(source="shop", external_id="X1")
+
+
+@pytest.mark.django_db
+def test_supervisor_sees_a_customer_they_own_outside_their_teams(supervisor, foreign_rm):
+    outside = CustomerFactory(owner=supervisor, team=foreign_rm.teams.first())
+    assert list(customer_list(user=supervisor)) == [outside]

@@ -260,12 +260,13 @@ def test_list_queries_do_not_grow_with_rows(
     client = token_client(supervisor)
     CustomerFactory.create_batch(5, owner=rm)
     # The token with its user, the user's other tokens (knox drops expired ones), the user's
-    # and their groups' permissions, the supervised teams, the page of customers.
-    with django_assert_num_queries(6):
+    # and their groups' permissions, the supervised teams, whether the supervisor owns customers
+    # outside them, the page of customers.
+    with django_assert_num_queries(7):
         assert len(client.get(CUSTOMERS).json()["results"]) == 5
 
     CustomerFactory.create_batch(45, owner=rm)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(client.get(CUSTOMERS).json()["results"]) == 50
 
 
