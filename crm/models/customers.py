@@ -108,6 +108,15 @@ class Customer(models.Model):
         related_name="customers",
         verbose_name=_("team"),
     )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_customers",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -488,13 +497,32 @@ class Preference(models.Model):
 
 
 class Tag(models.Model):
+    """A label on customers: set by hand, or recomputed from a rule by a task."""
+
     class Kind(models.TextChoices):
         MANUAL = "manual", _("Manual")
         RULE = "rule", _("Rule-based")
 
+    class Rule(models.TextChoices):
+        TOP_SPENDERS = "top_spenders", _("Top share of customers by spend")
+        ACTIVE_WITHIN = "active_within", _("Active within a number of days")
+        CATEGORY_SHARE = "category_share", _("Share of spend in a category")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MANUAL)
     description = models.CharField(_("description"), max_length=300, blank=True)
+    rule = models.CharField(_("rule"), max_length=30, choices=Rule.choices, blank=True)
+    parameters = models.JSONField(
+        _("rule parameters"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'For example {"share": 0.1, "days": 365} for the top 10% by 12-month spend, '
+            '{"days": 30} for active in the last 30 days, '
+            '{"category": "mother_and_baby", "share": 0.3, "days": 365}.'
+        ),
+    )
+    recomputed_at = models.DateTimeField(_("recomputed at"), null=True, blank=True, editable=False)
     customers = models.ManyToManyField(
         Customer,
         through="CustomerTag",
