@@ -14,9 +14,16 @@ class CrmConfig(AppConfig):
 
         panels.register_builtin_panels()
         post_migrate.connect(_sync_role_groups, sender=self)
+        post_migrate.connect(_ensure_schedules, sender=self)
 
 
 def _sync_role_groups(sender, **kwargs) -> None:
     from crm.roles import sync_role_groups
 
     sync_role_groups()
+
+
+def _ensure_schedules(sender, **kwargs) -> None:
+    from crm.schedules import ensure_schedules
+
+    ensure_schedules()
