@@ -15,6 +15,7 @@ class CrmConfig(AppConfig):
         panels.register_builtin_panels()
         post_migrate.connect(_sync_role_groups, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
+        post_migrate.connect(_ensure_seed_rule_tags, sender=self)
 
 
 def _sync_role_groups(sender, **kwargs) -> None:
@@ -27,3 +28,9 @@ def _ensure_schedules(sender, **kwargs) -> None:
     from crm.schedules import ensure_schedules
 
     ensure_schedules()
+
+
+def _ensure_seed_rule_tags(sender, **kwargs) -> None:
+    from crm.services.tags import tags_ensure_seed_rules
+
+    tags_ensure_seed_rules()

@@ -1,13 +1,22 @@
 """Filters over customers and transactions, for the API lists and for saved segments."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django import forms
+from django.conf import settings
+from django.db.models import Case, Exists, F, OuterRef, Q, Sum, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from crm.models import Consent, Customer, Source, Transaction
+from crm.models import Consent, Customer, Interaction, Source, Transaction
 from crm.selectors import customer_search
+
+MAX_DAYS = 3650
+DEFAULT_SPEND_DAYS = 365
 
 CONSENT_CHANNELS = [
     (channel, label)
@@ -21,6 +30,77 @@ class IdFilter(filters.NumberFilter):
     """An id. An unknown one, or one the caller may not see, just matches nothing."""
 
     field_class = forms.IntegerField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class DaysFilter(filters.NumberFilter):
+    """A number of days, from 1 to MAX_DAYS."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_DAYS)
+        super().__init__(*args, **kwargs)
+
+
+class CustomerFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean() or {}
+        if cleaned.get("spend_days") is not None and cleaned.get("spend_min") is None:
+            self.add_error(
+                "spend_days",
+                forms.ValidationError(
+                    _("A spend window needs a minimum spend (spend_min)."),
+                    code="spend_days_without_spend_min",
+                ),
+            )
+        return cleaned
+
+
+def net_spend_by_customer(*, since, until):
+    """Each customer's net spend (purchases minus refunds) in a window, one GROUP BY.
+
+    Amounts in other currencies than the default are not converted, so they are left out.
+    """
+    return (
+        Transaction.objects.filter(
+            occurred_at__gte=since,
+            occurred_at__lte=until,
+            kind__in=(Transaction.Kind.PURCHASE, Transaction.Kind.REFUND),
+            currency=settings.CRM_DEFAULT_CURRENCY,
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(
+            net_spend=Sum(
+                Case(
+                    When(kind=Transaction.Kind.REFUND, then=-F("amount")),
+                    default=F("amount"),
+                )
+            )
+        )
+    )
+
+
+def _activity_since(since) -> tuple[Exists, Exists]:
+    transactions = Transaction.objects.filter(customer=OuterRef("pk"), occurred_at__gte=since)
+    interactions = Interaction.objects.filter(customer=OuterRef("pk"), occurred_at__gte=since)
+    return Exists(transactions), Exists(interactions)
+
+
+def activity_since_q(since) -> Q:
+    """Customers with a transaction or an interaction since then: one probe of each table's
+    (customer, occurred_at) index per customer."""
+    transactions, interactions = _activity_since(since)
+    return Q(transactions) | Q(interactions)
+
+
+def no_activity_since_q(since) -> Q:
+    """Customers with neither since then. Two NOT EXISTS, AND-ed, so PostgreSQL can make each
+    an anti-join; NOT (a OR b) it would not."""
+    transactions, interactions = _activity_since(since)
+    return Q(~transactions) & Q(~interactions)
 
 
 def filter_errors_text(errors) -> str:
@@ -50,9 +130,50 @@ class CustomerFilter(filters.FilterSet):
     created_before = filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("Created before.")
     )
+    spend_min = filters.NumberFilter(
+        method="filter_spend_min",
+        min_value=Decimal("0"),
+        label=_(
+            "Net spend (purchases minus refunds, in CNY) at least this much over the last "
+            "spend_days days (365 unless given)."
+        ),
+    )
+    spend_days = DaysFilter(
+        method="filter_nothing", label=_("The window of spend_min, in days (365 unless given).")
+    )
+    active_within_days = DaysFilter(
+        method="filter_active_within_days",
+        label=_("With a transaction or an interaction in the last N days."),
+    )
+    inactive_for_days = DaysFilter(
+        method="filter_inactive_for_days",
+        label=_("With no transaction and no interaction in the last N days."),
+    )
+
+    class Meta:
+        form = CustomerFilterForm
 
     def filter_search(self, queryset, name: str, value: str):
         return customer_search(queryset, value)
+
+    def filter_nothing(self, queryset, name: str, value):
+        return queryset
+
+    def filter_spend_min(self, queryset, name: str, value: Decimal):
+        now = timezone.now()
+        days = self.form.cleaned_data.get("spend_days") or DEFAULT_SPEND_DAYS
+        spenders = (
+            net_spend_by_customer(since=now - timedelta(days=days), until=now)
+            .filter(net_spend__gte=value)
+            .values("customer_id")
+        )
+        return queryset.filter(pk__in=spenders)
+
+    def filter_active_within_days(self, queryset, name: str, value: int):
+        return queryset.filter(activity_since_q(timezone.now() - timedelta(days=value)))
+
+    def filter_inactive_for_days(self, queryset, name: str, value: int):
+        return queryset.filter(no_activity_since_q(timezone.now() - timedelta(days=value)))
 
     def filter_consent(self, queryset, name: str, value: str):
         # One filter() call, so the three conditions hold for the same consent row.

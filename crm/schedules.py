@@ -15,7 +15,14 @@ class Schedule:
 
 
 # Nightly work, spread out in the small hours (Asia/Shanghai).
-SCHEDULES: list[Schedule] = []
+SCHEDULES: list[Schedule] = [
+    Schedule(
+        name="crm: recompute rule-based tags",
+        task="crm.tasks.recompute_tags_task",
+        minute="30",
+        hour="3",
+    ),
+]
 
 
 def ensure_schedules(**_: object) -> None:
