@@ -1,8 +1,11 @@
 """Celery entry points of crm: thin, one service call each, safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
+from django.utils import translation
 
+from crm.services.imports import import_job_run
 from crm.services.tags import tags_recompute
 
 
@@ -16,3 +19,19 @@ from crm.services.tags import tags_recompute
 def recompute_tags_task(*, tag_id: int | None = None) -> None:
     """Nightly, and from the tag admin's "recompute now". Idempotent: a rerun adds nothing."""
     tags_recompute(tag_id=tag_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=settings.CRM_IMPORT_TIME_LIMIT_S,
+    soft_time_limit=settings.CRM_IMPORT_TIME_LIMIT_S - 60,
+)
+def run_import_task(*, job_id: int, language: str | None = None) -> None:
+    """Run an import job; a second delivery finds it claimed or done and does nothing. A retry
+    after a lost database connection resumes after the last committed chunk."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        import_job_run(job_id=job_id)

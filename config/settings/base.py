@@ -201,3 +201,17 @@ CRM_DEFAULT_CURRENCY = "CNY"
 CRM_API_BATCH_LIMIT = 1000
 # The admin counts at most this many rows of a filtered list; past it the list says "more than".
 CRM_ADMIN_COUNT_LIMIT = env.int("CRM_ADMIN_COUNT_LIMIT", default=10_000)
+# Imports of source files (crm/imports): limits checked before a file is parsed (ASVS 5.2).
+CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# An XLSX is a zip: its entries may not unpack to more than this in all, nor be more than
+# CRM_IMPORT_MAX_ZIP_ENTRIES (zip bombs).
+CRM_IMPORT_MAX_UNPACKED_BYTES = env.int("CRM_IMPORT_MAX_UNPACKED_BYTES", default=1024**3)
+CRM_IMPORT_MAX_ZIP_ENTRIES = env.int("CRM_IMPORT_MAX_ZIP_ENTRIES", default=1_000)
+# Rows validated and written per transaction; the job's progress moves once per chunk.
+CRM_IMPORT_CHUNK_ROWS = env.int("CRM_IMPORT_CHUNK_ROWS", default=5_000)
+# The admin's preview reads at most this many rows in a request; a bigger file's preview
+# covers its first rows only.
+CRM_IMPORT_PREVIEW_MAX_ROWS = env.int("CRM_IMPORT_PREVIEW_MAX_ROWS", default=50_000)
+# The import task's hard time limit (kept under the broker's visibility timeout). A job left
+# "running" by a killed worker is taken over once it has run this long: no worker is still at it.
+CRM_IMPORT_TIME_LIMIT_S = env.int("CRM_IMPORT_TIME_LIMIT_S", default=60 * 60)

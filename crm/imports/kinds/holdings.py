@@ -1,0 +1,74 @@
+"""Product holdings, keyed by (source, external id). A row is the holding's whole state: a
+blank end date means the holding is open, a blank amount is zero."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from crm.imports.chunks import KindImport, ParsedRow, Plan
+from crm.imports.writing import upsert
+from crm.models import ProductHolding
+
+STATE = (
+    "customer_id",
+    "product_type",
+    "product_name",
+    "amount",
+    "currency",
+    "opened_on",
+    "closed_on",
+)
+FIELDS = (*STATE, "source", "external_id")
+
+
+class HoldingImport(KindImport):
+    def plan(self, rows: list[ParsedRow]) -> Plan:
+        plan = Plan()
+        context = self.context
+        customers = context.customer_ids({row.values["customer_external_id"] for row in rows})
+        stored = self._stored({row.values["external_id"] for row in rows})
+        for row in rows:
+            values = row.values
+            customer_id = customers.get(values["customer_external_id"])
+            if customer_id is None:
+                reason = context.unknown_customer_reason()
+                plan.refuse(context.refusal(row, "customer_external_id", reason))
+                continue
+            state = _state(values, customer_id)
+            existing = stored.get(values["external_id"])
+            new = (*state, context.source, values["external_id"])
+            if existing is None:
+                plan.creates.append(new)
+            elif existing != state:
+                plan.updates.append(new)
+            else:
+                plan.unchanged += 1
+        return plan
+
+    def _stored(self, external_ids: set[str]) -> dict[str, tuple]:
+        found = ProductHolding.objects.filter(
+            source=self.context.source, external_id__in=external_ids
+        ).values_list("external_id", *STATE)
+        return {external_id: tuple(state) for external_id, *state in found}
+
+    def write(self, plan: Plan) -> None:
+        upsert(
+            ProductHolding,
+            fields=FIELDS,
+            rows=plan.creates + plan.updates,
+            unique=("source", "external_id"),
+            update=STATE,
+        )
+
+
+def _state(values: dict[str, Any], customer_id: int) -> tuple:
+    return (
+        customer_id,
+        values["product_type"],
+        values["product_name"],
+        values.get("amount", Decimal("0.00")),
+        values.get("currency") or settings.CRM_DEFAULT_CURRENCY,
+        values["opened_on"],
+        values.get("closed_on"),
+    )

@@ -1,0 +1,41 @@
+"""The refused rows of a job as CSV that Chinese Excel opens, and never runs as formulas."""
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.utils.translation import gettext as gettext_now
+
+from crm.models import ImportJob
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR first, after any spaces) is
+    prefixed with `'`, which spreadsheets show as text (OWASP CSV injection, ASVS 1.2.10)."""
+    text = "" if value is None else str(value)
+    if text.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def refused_rows_csv(job: ImportJob) -> Iterator[str]:
+    """UTF-8 with a BOM (Excel then reads it as UTF-8), streamed from the database."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: list[object]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+        return buffer.getvalue()
+
+    yield "\ufeff" + line(
+        [gettext_now("row"), gettext_now("column"), gettext_now("value"), gettext_now("reason")]
+    )
+    refused = job.row_errors.order_by("row_number", "id").values_list(
+        "row_number", "column", "value", "reason"
+    )
+    for row in refused.iterator(chunk_size=2000):
+        yield line(list(row))
