@@ -22,6 +22,12 @@ SCHEDULES: list[Schedule] = [
         minute="30",
         hour="3",
     ),
+    Schedule(
+        name="crm: find likely duplicate customers",
+        task="crm.tasks.find_duplicates_task",
+        minute="0",
+        hour="4",
+    ),
 ]
 
 

@@ -1,5 +1,7 @@
 """Celery entry points of crm: thin, one service call each, safe to run twice."""
 
+from dataclasses import asdict
+
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
@@ -35,3 +37,16 @@ def run_import_task(*, job_id: int, language: str | None = None) -> None:
     after a lost database connection resumes after the last committed chunk."""
     with translation.override(language or settings.LANGUAGE_CODE):
         import_job_run(job_id=job_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def find_duplicates_task() -> dict:
+    """Nightly: find likely duplicate customers (safe to run twice: pairs are upserted)."""
+    from crm.services.duplicates import duplicates_find
+
+    return asdict(duplicates_find())
