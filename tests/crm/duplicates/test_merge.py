@@ -1,0 +1,336 @@
+"""Merging: everything the duplicate owns moves, clashes resolve, history and rights hold."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from simple_history.models import HistoricalChanges
+
+from crm.models import (
+    BalanceSnapshot,
+    Consent,
+    Customer,
+    CustomerMerge,
+    CustomerTag,
+    DuplicatePair,
+    Preference,
+)
+from crm.services.merges import NOT_OWNERSHIP, customer_merge
+from tests.factories import (
+    BalanceSnapshotFactory,
+    ConsentFactory,
+    CreditEventFactory,
+    CustomerFactory,
+    InteractionFactory,
+    PreferenceFactory,
+    ProductHoldingFactory,
+    SourceRecordFactory,
+    TagFactory,
+    TransactionFactory,
+    make_rm,
+)
+
+CHANNELS = list(Consent.Channel)
+
+
+# One way to give a customer its `n`-th row of each relation that points at Customer (rows that
+# do not clash with each other). A relation added later (by crm or another app) makes
+# test_every_relation_to_customer_is_covered fail until it has a builder here, so that the merge
+# test below proves its rows move too.
+OWNED_ROW_BUILDERS = {
+    "crm.SourceRecord.customer": lambda c, n: SourceRecordFactory(customer=c),
+    "crm.Transaction.customer": lambda c, n: TransactionFactory(customer=c),
+    "crm.BalanceSnapshot.customer": lambda c, n: BalanceSnapshotFactory(customer=c),
+    "crm.ProductHolding.customer": lambda c, n: ProductHoldingFactory(customer=c),
+    "crm.CreditEvent.customer": lambda c, n: CreditEventFactory(customer=c),
+    "crm.Interaction.customer": lambda c, n: InteractionFactory(customer=c),
+    "crm.Preference.customer": lambda c, n: PreferenceFactory(customer=c),
+    "crm.Consent.customer": lambda c, n: ConsentFactory(customer=c, channel=CHANNELS[n]),
+    "crm.CustomerTag.customer": lambda c, n: CustomerTag.objects.create(
+        customer=c, tag=TagFactory()
+    ),
+}
+
+# Relations that are not ownership, each handled explicitly by the merge (see NOT_OWNERSHIP).
+EXPECTED_NOT_OWNERSHIP = {
+    "crm.Customer.merged_into",
+    "crm.CustomerMerge.survivor",
+    "crm.CustomerMerge.merged",
+    "crm.DuplicatePair.customer",
+    "crm.DuplicatePair.other",
+}
+
+
+def _relations_to_customer() -> set[str]:
+    """Every foreign key to Customer, from Django's own registry (not the merge's list):
+    `related_objects`, plus hidden ones (related_name="+"), minus simple-history's copies."""
+    labels = set()
+    for rel in Customer._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete):
+            continue
+        if rel.many_to_many:
+            # Its through model's foreign key to Customer is listed as a relation of its own.
+            through_fks = [
+                f"{rel.through._meta.label}.{field.name}"
+                for field in rel.through._meta.fields
+                if field.is_relation and field.related_model is Customer
+            ]
+            assert through_fks, rel
+            continue
+        if issubclass(rel.related_model, HistoricalChanges):
+            continue
+        labels.add(f"{rel.related_model._meta.label}.{rel.field.name}")
+    assert {
+        f"{rel.related_model._meta.label}.{rel.field.name}"
+        for rel in Customer._meta.related_objects
+        if not rel.many_to_many
+    } <= labels
+    return labels
+
+
+def test_every_relation_to_customer_is_covered():
+    relations = _relations_to_customer()
+    not_covered = relations - set(OWNED_ROW_BUILDERS) - EXPECTED_NOT_OWNERSHIP
+    assert not_covered == set(), (
+        "A relation to Customer that the merge test does not cover: add a row builder to "
+        "OWNED_ROW_BUILDERS (the merge moves it), or handle it in crm.services.merges and "
+        "list it in NOT_OWNERSHIP and EXPECTED_NOT_OWNERSHIP."
+    )
+    assert set(NOT_OWNERSHIP) == EXPECTED_NOT_OWNERSHIP
+    assert set(OWNED_ROW_BUILDERS) <= relations
+
+
+def _rows_of(label: str, customer: Customer) -> int:
+    app_model, field = label.rsplit(".", 1)
+    model = next(
+        rel.related_model
+        for rel in Customer._meta.get_fields(include_hidden=True)
+        if rel.auto_created
+        and not rel.concrete
+        and not rel.many_to_many
+        and f"{rel.related_model._meta.label}.{rel.field.name}" == label
+    )
+    return model._base_manager.filter(**{field: customer}).count()
+
+
+@pytest.fixture
+def merger(supervisor):
+    """A supervisor of `team`: the role has crm.merge_customers."""
+    return supervisor
+
+
+@pytest.mark.django_db
+def test_merge_moves_every_row_the_duplicate_owns(merger, rm):
+    survivor, duplicate = CustomerFactory.create_batch(2, owner=rm)
+    for build in OWNED_ROW_BUILDERS.values():
+        build(survivor, 0)
+        build(duplicate, 1)
+        build(duplicate, 2)
+
+    merge = customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+
+    for label in OWNED_ROW_BUILDERS:
+        assert _rows_of(label, duplicate) == 0, label
+        assert _rows_of(label, survivor) == 3, label
+        assert merge.moved[label]["moved"] == 2, label
+
+
+@pytest.mark.django_db
+def test_the_duplicate_is_kept_as_merged_with_history(merger, rm):
+    survivor = CustomerFactory(owner=rm, name="张伟", email="")
+    duplicate = CustomerFactory(owner=rm, name="Zhang Wei", email="zhangwei@163.com")
+    preference = PreferenceFactory(customer=duplicate, text="靠窗座位")
+
+    merge = customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+
+    duplicate.refresh_from_db()
+    survivor.refresh_from_db()
+    assert duplicate.status == Customer.Status.MERGED
+    assert duplicate.merged_into == survivor
+    assert (merge.survivor, merge.merged, merge.merged_by) == (survivor, duplicate, merger)
+    assert merge.merged_at is not None
+    latest = duplicate.history.first()
+    assert (latest.status, latest.history_user) == (Customer.Status.MERGED, merger)
+    assert str(duplicate.pk) in latest.history_change_reason
+    assert survivor.email == "zhangwei@163.com"  # the gap is filled from the duplicate
+    assert survivor.history.first().history_user == merger
+    moved_history = Preference.history.filter(id=preference.pk).first()
+    assert (moved_history.customer_id, moved_history.history_user) == (survivor.pk, merger)
+
+
+@pytest.mark.django_db
+def test_balances_of_the_same_day_are_added_up(merger, rm):
+    survivor, duplicate = CustomerFactory(owner=rm), CustomerFactory(owner=rm)
+    day = date(2026, 3, 1)
+    BalanceSnapshotFactory(customer=survivor, date=day, amount=Decimal("50000.00"))
+    BalanceSnapshotFactory(customer=duplicate, date=day, amount=Decimal("20000.50"))
+    BalanceSnapshotFactory(customer=duplicate, date=day + timedelta(days=1))
+
+    merge = customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+
+    assert BalanceSnapshot.objects.get(customer=survivor, date=day).amount == Decimal("70000.50")
+    assert BalanceSnapshot.objects.filter(customer=survivor).count() == 2
+    assert merge.moved["crm.BalanceSnapshot.customer"] == {
+        "combined": 1,
+        "dropped": 0,
+        "moved": 1,
+    }
+
+
+@pytest.mark.django_db
+def test_the_same_tag_on_both_stays_once(merger, rm):
+    survivor, duplicate = CustomerFactory(owner=rm), CustomerFactory(owner=rm)
+    tag, other_tag = TagFactory(name="高价值"), TagFactory(name="母婴偏好")
+    CustomerTag.objects.create(customer=survivor, tag=tag)
+    CustomerTag.objects.create(customer=duplicate, tag=tag)
+    CustomerTag.objects.create(customer=duplicate, tag=other_tag)
+
+    customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+
+    assert sorted(CustomerTag.objects.values_list("customer_id", "tag__name")) == sorted(
+        [(survivor.pk, "高价值"), (survivor.pk, "母婴偏好")]
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("newer", ["survivor", "duplicate"])
+def test_consents_keep_the_most_recent_decision(merger, rm, newer):
+    survivor, duplicate = CustomerFactory(owner=rm), CustomerFactory(owner=rm)
+    long_ago, lately = timezone.now() - timedelta(days=700), timezone.now() - timedelta(days=3)
+    ConsentFactory(
+        customer=survivor,
+        channel=Consent.Channel.SMS,
+        is_granted=newer == "survivor",
+        granted_at=lately if newer == "survivor" else long_ago,
+        withdrawn_at=None,
+    )
+    ConsentFactory(
+        customer=duplicate,
+        channel=Consent.Channel.SMS,
+        is_granted=False,
+        granted_at=long_ago,
+        withdrawn_at=lately if newer == "duplicate" else long_ago,
+        evidence="短信回复TD退订",
+    )
+
+    customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+
+    consent = Consent.objects.get()
+    assert consent.customer_id == survivor.pk
+    assert consent.is_granted is (newer == "survivor")
+    if newer == "duplicate":
+        assert consent.evidence == "短信回复TD退订"
+        assert consent.history.first().history_user == merger
+
+
+@pytest.mark.django_db
+def test_the_pair_is_marked_merged_and_other_pairs_follow_the_survivor(merger, rm):
+    survivor, duplicate, third, fourth = CustomerFactory.create_batch(4, owner=rm)
+    low, high = sorted((survivor.pk, duplicate.pk))
+    pair = DuplicatePair.objects.create(customer_id=low, other_id=high, score=90)
+    DuplicatePair.objects.create(
+        customer_id=min(duplicate.pk, third.pk), other_id=max(duplicate.pk, third.pk), score=70
+    )
+    DuplicatePair.objects.create(
+        customer_id=min(duplicate.pk, fourth.pk),
+        other_id=max(duplicate.pk, fourth.pk),
+        score=60,
+        status=DuplicatePair.Status.NOT_DUPLICATE,
+    )
+
+    customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk, pair_id=pair.pk)
+
+    pair.refresh_from_db()
+    assert (pair.status, pair.decided_by) == (DuplicatePair.Status.MERGED, merger)
+    open_pairs = DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN)
+    assert set(open_pairs.values_list("customer_id", "other_id")) == {
+        (min(survivor.pk, third.pk), max(survivor.pk, third.pk))
+    }
+    # "Not a duplicate" of the duplicate and the fourth holds for the survivor too.
+    assert DuplicatePair.objects.filter(
+        customer_id=min(survivor.pk, fourth.pk),
+        other_id=max(survivor.pk, fourth.pk),
+        status=DuplicatePair.Status.NOT_DUPLICATE,
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_customers_merged_earlier_into_the_duplicate_now_lead_to_the_survivor(merger, rm):
+    survivor, duplicate, older = CustomerFactory.create_batch(3, owner=rm)
+    customer_merge(actor=merger, survivor_id=duplicate.pk, merged_id=older.pk)
+    customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+    older.refresh_from_db()
+    assert older.merged_into == survivor
+
+
+@pytest.mark.django_db
+def test_a_merged_customer_cannot_be_merged_again(merger, rm):
+    survivor, duplicate, third = CustomerFactory.create_batch(3, owner=rm)
+    customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+    for survivor_id, merged_id in [(third.pk, duplicate.pk), (duplicate.pk, third.pk)]:
+        with pytest.raises(ValidationError) as error:
+            customer_merge(actor=merger, survivor_id=survivor_id, merged_id=merged_id)
+        assert error.value.code == "already_merged"
+        assert f"#{survivor.pk}" in error.value.messages[0]
+    assert CustomerMerge.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_customer_is_not_merged_into_itself(merger, rm):
+    customer = CustomerFactory(owner=rm)
+    with pytest.raises(ValidationError) as error:
+        customer_merge(actor=merger, survivor_id=customer.pk, merged_id=customer.pk)
+    assert error.value.code == "same_customer"
+
+
+@pytest.mark.django_db
+def test_an_rm_without_the_merge_permission_is_refused(rm):
+    survivor, duplicate = CustomerFactory.create_batch(2, owner=rm)
+    TransactionFactory(customer=duplicate)
+    with pytest.raises(ValidationError) as error:
+        customer_merge(actor=rm, survivor_id=survivor.pk, merged_id=duplicate.pk)
+    assert error.value.code == "permission_denied"
+    assert duplicate.transactions.count() == 1
+    assert Customer.objects.get(pk=duplicate.pk).status == Customer.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_a_supervisor_of_another_team_is_told_the_customers_do_not_exist(foreign_supervisor, rm):
+    survivor, duplicate = CustomerFactory.create_batch(2, owner=rm)
+    with pytest.raises(Customer.DoesNotExist):
+        customer_merge(actor=foreign_supervisor, survivor_id=survivor.pk, merged_id=duplicate.pk)
+    assert not CustomerMerge.objects.exists()
+
+
+@pytest.mark.django_db
+def test_both_customers_must_be_visible(merger, rm, team):
+    mine = CustomerFactory(owner=rm)
+    elsewhere = CustomerFactory(owner=make_rm(username="rm_far"))
+    with pytest.raises(Customer.DoesNotExist):
+        customer_merge(actor=merger, survivor_id=mine.pk, merged_id=elsewhere.pk)
+
+
+@pytest.mark.django_db
+def test_a_decided_pair_cannot_be_merged_through(merger, rm):
+    survivor, duplicate = CustomerFactory.create_batch(2, owner=rm)
+    low, high = sorted((survivor.pk, duplicate.pk))
+    pair = DuplicatePair.objects.create(
+        customer_id=low, other_id=high, score=80, status=DuplicatePair.Status.NOT_DUPLICATE
+    )
+    with pytest.raises(ValidationError) as error:
+        customer_merge(
+            actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk, pair_id=pair.pk
+        )
+    assert error.value.code == "already_decided"
+
+
+@pytest.mark.django_db
+def test_an_rm_given_the_permission_merges_own_customers(rm):
+    rm.user_permissions.add(Permission.objects.get(codename="merge_customers"))
+    survivor, duplicate = CustomerFactory.create_batch(2, owner=rm)
+    rm = type(rm).objects.get(pk=rm.pk)  # a fresh permission cache
+    customer_merge(actor=rm, survivor_id=survivor.pk, merged_id=duplicate.pk)
+    assert Customer.objects.get(pk=duplicate.pk).merged_into_id == survivor.pk
