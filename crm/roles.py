@@ -41,6 +41,10 @@ _SUPERVISOR_PERMISSIONS = [
     "crm.delete_segment",
     "crm.add_creditevent",
     "crm.change_creditevent",
+    "crm.view_duplicatepair",
+    "crm.change_duplicatepair",
+    "crm.merge_customers",
+    "crm.view_customermerge",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
