@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "simple_history",
     "phonenumber_field",
+    "import_export",
     "crm",
 ]
 
@@ -215,3 +216,10 @@ CRM_IMPORT_PREVIEW_MAX_ROWS = env.int("CRM_IMPORT_PREVIEW_MAX_ROWS", default=50_
 # The import task's hard time limit (kept under the broker's visibility timeout). A job left
 # "running" by a killed worker is taken over once it has run this long: no worker is still at it.
 CRM_IMPORT_TIME_LIMIT_S = env.int("CRM_IMPORT_TIME_LIMIT_S", default=60 * 60)
+
+# --- Exports (django-import-export) ---------------------------------------------------------
+# No exported cell starts a formula in a spreadsheet; crm.admin.exports also quotes +, -, @,
+# tab and CR, which the library leaves alone.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Control characters that XLSX cannot hold are replaced instead of failing the export.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True

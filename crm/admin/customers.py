@@ -9,9 +9,20 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import panels
+from crm.admin.exports import CustomerExportResource, ScopedExportMixin
 from crm.admin.scoping import CustomerScopedAdmin
+from crm.filters import CustomerFilter
 from crm.masking import mask_email, mask_phone, user_can_see_contact
-from crm.models import Consent, Customer, CustomerTag, Preference, Tag, Team, TeamMembership
+from crm.models import (
+    Consent,
+    Customer,
+    CustomerTag,
+    Preference,
+    Segment,
+    Tag,
+    Team,
+    TeamMembership,
+)
 from crm.selectors import customer_search, user_can_see_all_customers, user_supervised_team_ids
 from crm.services.customers import PROFILE_FIELDS, customer_assignment_validate
 
@@ -47,6 +58,28 @@ class ConsentFilter(admin.SimpleListFilter):
             )
             return queryset.filter(Exists(granted))
         return queryset
+
+
+class SegmentFilter(admin.SimpleListFilter):
+    """The customers a saved segment selects now: the segment admin's "see these customers"."""
+
+    title = _("segment")
+    parameter_name = "segment"
+
+    def lookups(self, request, model_admin):
+        return list(Segment.objects.values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        segment = Segment.objects.filter(pk=value).first() if value.isdigit() else None
+        if segment is None:
+            return queryset.none()
+        customer_filter = CustomerFilter(data=segment.definition or {}, queryset=queryset)
+        if not customer_filter.is_valid():
+            return queryset.none()
+        return customer_filter.qs
 
 
 class TeamFilter(admin.RelatedFieldListFilter):
@@ -125,8 +158,9 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerScopedAdmin, SimpleHistoryAdmin):
+class CustomerAdmin(ScopedExportMixin, CustomerScopedAdmin, SimpleHistoryAdmin):
     customer_path = ""
+    resource_classes = (CustomerExportResource,)
     form = CustomerForm
     change_form_template = "admin/crm/customer/change_form.html"
     list_display = ("name", "masked_phone", "masked_email", "status", "owner", "team", "created_at")
@@ -139,6 +173,7 @@ class CustomerAdmin(CustomerScopedAdmin, SimpleHistoryAdmin):
         TagFilter,
         ConsentFilter,
         "is_student",
+        SegmentFilter,
     )
     search_fields = ("name",)
     search_help_text = _("Name, mobile number, e-mail or an id from a source system.")

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from crm.admin.exports import ScopedExportMixin, TransactionExportResource
 from crm.admin.scoping import CustomerScopedAdmin, ReadOnlyRecordAdmin
 from crm.models import (
     BalanceSnapshot,
@@ -15,7 +16,8 @@ from crm.models import (
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyRecordAdmin):
+class TransactionAdmin(ScopedExportMixin, ReadOnlyRecordAdmin):
+    resource_classes = (TransactionExportResource,)
     list_display = (
         "occurred_at",
         "customer",
