@@ -105,7 +105,7 @@ class TagForm(forms.ModelForm):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     form = TagForm
-    list_display = ("name", "kind", "rule", "parameters", "members", "recomputed_at")
+    list_display = ("name", "kind", "rule", "members", "recomputed_at")
     list_filter = ("kind", "rule")
     search_fields = ("name",)
     readonly_fields = ("recomputed_at", "members")
@@ -240,7 +240,7 @@ class SegmentAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "subtitle": _(
+            "sizes_note": _(
                 "Sizes are counted live for the segments on this page, among the customers "
                 "you may see, up to %(limit)s."
             )

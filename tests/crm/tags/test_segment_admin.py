@@ -42,7 +42,9 @@ def test_list_shows_each_segments_live_size_for_the_user(client, supervisor, rm,
     _queries, response = _list(client)
 
     assert sizes_shown(response) == {"Active": 3, "Everyone": 4, "Broken": "invalid"}
-    assert "invalid filter" in response.content.decode()
+    page = response.content.decode()
+    assert "invalid filter" in page
+    assert "Sizes are counted live for the segments on this page" in page
 
 
 def test_list_query_count_depends_on_neither_customers_nor_segments(client, supervisor, rm):
