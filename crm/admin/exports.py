@@ -114,7 +114,10 @@ class CustomerExportResource(SafeExportResource):
 
 
 class TransactionExportResource(SafeExportResource):
+    # Ids from the row itself: rendering the related objects would load each one (N+1).
+    customer = fields.Field(attribute="customer_id", column_name="customer")
     customer_name = fields.Field(attribute="customer__name", column_name="customer_name")
+    refund_of = fields.Field(attribute="refund_of_id", column_name="refund_of")
 
     class Meta:
         model = Transaction

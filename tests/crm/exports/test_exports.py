@@ -196,6 +196,26 @@ def test_export_query_count_does_not_grow_with_rows(client, rm):
     assert len(few) == len(many)
 
 
+def test_transaction_export_query_count_does_not_grow_with_rows_or_refunds(client, rm):
+    customer = CustomerFactory(owner=rm)
+    TransactionFactory(customer=customer)
+    client.force_login(rm)
+    with CaptureQueriesContext(connection) as few:
+        client.post(TRANSACTION_EXPORT, export_form(TransactionExportResource, CSV))
+    for _ in range(5):
+        original = TransactionFactory(customer=CustomerFactory(owner=rm))
+        TransactionFactory(
+            customer=original.customer, kind="refund", refund_of=original, amount=Decimal("1")
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = client.post(TRANSACTION_EXPORT, export_form(TransactionExportResource, CSV))
+
+    assert len(few) == len(many)
+    refunds = [row for row in csv_rows(response) if row["kind"] == "refund"]
+    assert len(refunds) == 5
+    assert all(row["refund_of"] and row["customer"] for row in refunds)
+
+
 def test_posted_item_ids_are_refused_not_looked_up(client, rm, other_rm):
     theirs = CustomerFactory(owner=other_rm)
     client.force_login(rm)
