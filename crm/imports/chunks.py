@@ -1,11 +1,13 @@
 """What a chunk of rows becomes: cleaned rows, refusals, and the plan of what to write."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AbstractUser
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Field, Model, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -82,9 +84,14 @@ class ImportContext:
     def customer_ids(self, external_ids: set[str]) -> dict[str, int]:
         """The customers of this source named in a chunk, that the importing user may see:
         one query."""
+        if self.sees_all_customers:
+            return dict(
+                rows_by_external_id(
+                    SourceRecord, ("external_id", "customer_id"), self.source, external_ids
+                )
+            )
         records = SourceRecord.objects.filter(source=self.source, external_id__in=external_ids)
-        if not self.sees_all_customers:
-            records = records.filter(self.visible_q(prefix="customer__"))
+        records = records.filter(self.visible_q(prefix="customer__"))
         return dict(records.values_list("external_id", "customer_id"))
 
     def visible_q(self, *, prefix: str = "") -> Q:
@@ -96,6 +103,32 @@ class ImportContext:
         if self.sees_all_customers:
             return _("No customer has this id in this source.")
         return _("No customer you may see has this id in this source.")
+
+
+def rows_by_external_id(
+    model: type[Model], fields: Sequence[str], source: str, external_ids: set[str]
+) -> list[tuple]:
+    """`fields` of the rows of one source named by a chunk's external ids, in one query.
+
+    On PostgreSQL the ids go as one parameter (`= ANY(...)`): an IN list of thousands of
+    placeholders costs more to compose and parse than the lookup itself.
+    """
+    if connection.vendor != "postgresql":
+        queryset = model._default_manager.filter(source=source, external_id__in=external_ids)
+        return list(queryset.values_list(*fields))
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(str(cast(Field, model._meta.get_field(name)).column)) for name in fields
+    )
+    with connection.cursor() as cursor:
+        # One text, split by the server: cheaper than adapting a list of strings. Ids hold no
+        # control characters (clean_code refuses them).
+        cursor.execute(
+            f"SELECT {columns} FROM {quote(model._meta.db_table)} "  # noqa: S608 (model names)
+            "WHERE source = %s AND external_id = ANY(string_to_array(%s, chr(31)))",
+            [source, "\x1f".join(external_ids)],
+        )
+        return cursor.fetchall()
 
 
 class KindImport:

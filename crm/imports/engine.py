@@ -17,6 +17,7 @@ from crm.imports.chunks import ImportContext, ParsedRow, Plan, Refusal
 from crm.imports.cleaning import is_blank
 from crm.imports.kinds import kind_import
 from crm.imports.mapping import Header, fields_of, header_find
+from crm.imports.prefetch import Prefetch
 from crm.imports.reading import Row, TableFile
 
 REQUIRED = _("This column is required.")
@@ -87,45 +88,59 @@ def import_rows(
     )
     importer = kind_import(context)
     parser = _RowParser(context, importer)
-    chunk: list[tuple[int, Row]] = []
-    data_rows = 0
-    is_truncated = False
+    parsed_chunks = _ParsedChunks(rows, parser, chunk_size, skip_rows, max_rows)
+    # Reading and cleaning (Python) run in a thread while this one waits on the database:
+    # the database driver lets go of the GIL while it waits.
+    prefetch = Prefetch(parsed_chunks)
     try:
-        for number, cells in _data_rows(rows):
-            data_rows += 1
-            if data_rows <= skip_rows:
-                parser.remember(number, cells)
+        for rows_in_chunk, parsed, refusals in prefetch:
+            plan = importer.plan(parsed)
+            outcome = _outcome(rows_in_chunk, plan, refusals)
+            if dry_run:
+                on_chunk(outcome)
                 continue
-            if max_rows is not None and data_rows > max_rows:
-                is_truncated = True
-                break
-            chunk.append((number, cells))
-            if len(chunk) >= chunk_size:
-                _chunk_import(chunk, parser, importer, on_chunk, dry_run=dry_run)
-                chunk = []
-        if chunk:
-            _chunk_import(chunk, parser, importer, on_chunk, dry_run=dry_run)
+            with transaction.atomic():
+                importer.write(plan)
+                on_chunk(outcome)
     finally:
-        rows.close()  # while the file is still open
-    return RunResult(header=header, is_truncated=is_truncated)
+        prefetch.close()  # the reader is done with the file before the caller closes it
+    return RunResult(header=header, is_truncated=parsed_chunks.is_truncated)
+
+
+class _ParsedChunks:
+    """The data rows of a file, cleaned, in chunks: (rows read, good rows, refusals)."""
+
+    def __init__(self, rows, parser, chunk_size: int, skip_rows: int, max_rows: int | None):
+        self.rows, self.parser = rows, parser
+        self.chunk_size, self.skip_rows, self.max_rows = chunk_size, skip_rows, max_rows
+        self.is_truncated = False
+
+    def __iter__(self) -> Iterator[tuple[int, list[ParsedRow], list[Refusal]]]:
+        chunk: list[tuple[int, Row]] = []
+        data_rows = 0
+        try:
+            for number, cells in _data_rows(self.rows):
+                data_rows += 1
+                if data_rows <= self.skip_rows:
+                    self.parser.remember(number, cells)
+                    continue
+                if self.max_rows is not None and data_rows > self.max_rows:
+                    self.is_truncated = True
+                    break
+                chunk.append((number, cells))
+                if len(chunk) >= self.chunk_size:
+                    yield len(chunk), *self.parser.parse(chunk)
+                    chunk = []
+            if chunk:
+                yield len(chunk), *self.parser.parse(chunk)
+        finally:
+            self.rows.close()  # in the thread that reads, while the file is open
 
 
 def _data_rows(rows: Iterator[tuple[int, Row]]) -> Iterator[tuple[int, Row]]:
     for number, cells in rows:
         if not all(is_blank(cell) for cell in cells):
             yield number, cells
-
-
-def _chunk_import(chunk, parser, importer, on_chunk, *, dry_run: bool) -> None:
-    parsed, refusals = parser.parse(chunk)
-    plan = importer.plan(parsed)
-    outcome = _outcome(len(chunk), plan, refusals)
-    if dry_run:
-        on_chunk(outcome)
-        return
-    with transaction.atomic():
-        importer.write(plan)
-        on_chunk(outcome)
 
 
 def _outcome(rows: int, plan: Plan, refusals: list[Refusal]) -> ChunkOutcome:

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.chunks import KindImport, ParsedRow, Plan
+from crm.imports.cleaning import default_currency
 from crm.imports.writing import upsert
 from crm.models import BalanceSnapshot
 
@@ -65,4 +65,4 @@ class BalanceImport(KindImport):
 
 
 def _currency(values: dict[str, Any]) -> str:
-    return values.get("currency") or settings.CRM_DEFAULT_CURRENCY
+    return values.get("currency") or default_currency()

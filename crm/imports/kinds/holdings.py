@@ -4,9 +4,8 @@ blank end date means the holding is open, a blank amount is zero."""
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-
-from crm.imports.chunks import KindImport, ParsedRow, Plan
+from crm.imports.chunks import KindImport, ParsedRow, Plan, rows_by_external_id
+from crm.imports.cleaning import default_currency
 from crm.imports.writing import upsert
 from crm.models import ProductHolding
 
@@ -47,9 +46,8 @@ class HoldingImport(KindImport):
         return plan
 
     def _stored(self, external_ids: set[str]) -> dict[str, tuple]:
-        found = ProductHolding.objects.filter(
-            source=self.context.source, external_id__in=external_ids
-        ).values_list("external_id", *STATE)
+        fields = ("external_id", *STATE)
+        found = rows_by_external_id(ProductHolding, fields, self.context.source, external_ids)
         return {external_id: tuple(state) for external_id, *state in found}
 
     def write(self, plan: Plan) -> None:
@@ -68,7 +66,7 @@ def _state(values: dict[str, Any], customer_id: int) -> tuple:
         values["product_type"],
         values["product_name"],
         values.get("amount", Decimal("0.00")),
-        values.get("currency") or settings.CRM_DEFAULT_CURRENCY,
+        values.get("currency") or default_currency(),
         values["opened_on"],
         values.get("closed_on"),
     )

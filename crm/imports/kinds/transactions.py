@@ -1,19 +1,19 @@
 """Transactions: immutable, keyed by (source, external id).
 
 A row whose transaction is stored already is "unchanged" even when its data differs (the
-report says how many differ). A refund names its original by id: a stored transaction of the
-source or an earlier row of the file, of the same customer and currency, for no less.
+report says how many differ in customer, kind, amount or currency). A refund names its original
+by id: a stored transaction of the source or an earlier row of the file, of the same customer
+and currency, for no less.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from crm.imports.chunks import KindImport, ParsedRow, Plan
+from crm.imports.chunks import KindImport, ParsedRow, Plan, rows_by_external_id
+from crm.imports.cleaning import default_currency
 from crm.imports.writing import upsert
 from crm.models import Transaction
 
@@ -42,7 +42,6 @@ class _Original:
     amount: Decimal
     currency: str
     id: int | None  # None: a row of this chunk, its id known once it is written
-    occurred_at: datetime | None = None
 
 
 class TransactionImport(KindImport):
@@ -56,7 +55,7 @@ class TransactionImport(KindImport):
         if values.get("refund_of") and "kind" not in values:
             values["kind"] = _REFUND
         values.setdefault("kind", Transaction.Kind.PURCHASE)
-        values.setdefault("currency", settings.CRM_DEFAULT_CURRENCY)
+        values.setdefault("currency", default_currency())
         if values["kind"] == _REFUND and not values.get("refund_of"):
             return [("refund_of", _("A refund names the transaction it refunds."))]
         if values["kind"] != _REFUND and values.get("refund_of"):
@@ -102,14 +101,11 @@ class TransactionImport(KindImport):
         return plan
 
     def _stored(self, external_ids: set[str]) -> dict[str, _Original]:
-        found = Transaction.objects.filter(
-            source=self.context.source, external_id__in=external_ids
-        ).values_list(
-            "external_id", "customer_id", "kind", "amount", "currency", "id", "occurred_at"
-        )
+        fields = ("external_id", "customer_id", "kind", "amount", "currency", "id")
+        found = rows_by_external_id(Transaction, fields, self.context.source, external_ids)
         return {
-            external_id: _Original(customer_id, kind, amount, currency, pk, occurred_at)
-            for external_id, customer_id, kind, amount, currency, pk, occurred_at in found
+            external_id: _Original(customer_id, kind, amount, currency, pk)
+            for external_id, customer_id, kind, amount, currency, pk in found
         }
 
     def write(self, plan: Plan) -> None:
@@ -158,7 +154,6 @@ def _differs(stored: _Original, values: dict[str, Any], customer_id: int | None)
         or stored.kind != values["kind"]
         or stored.amount != values["amount"]
         or stored.currency != values["currency"]
-        or stored.occurred_at != values["occurred_at"]
     )
 
 
