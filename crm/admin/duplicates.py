@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.admin.scoping import CappedCountPaginator, CustomerScopedAdmin
@@ -130,11 +131,12 @@ class DuplicatePairAdmin(admin.ModelAdmin):
         )[: self.list_per_page]:
             duplicate_pair_dismiss(actor=request.user, pair_id=pair_id)
             done += 1
-        self.message_user(
-            request,
-            _("%(count)d pairs marked as not a duplicate.") % {"count": done},
-            messages.SUCCESS,
+        message = ngettext(
+            "%(count)d pair marked as not a duplicate.",
+            "%(count)d pairs marked as not a duplicate.",
+            done,
         )
+        self.message_user(request, message % {"count": done}, messages.SUCCESS)
 
     # --- The review page and its two POST actions ----------------------------------------
 

@@ -109,10 +109,13 @@ class NameKey:
     is_cjk: bool  # written in 汉字
     spaced: str  # pinyin syllables (or Latin words) with spaces: "zhang wei"
     joined: str  # the same without spaces: "zhangwei"
+    # A Latin name with its last word first ("Bohui Cui" -> "cuibohui"): Western order turned
+    # back into the surname-first order of pinyin; "" for 汉字 names and single words.
+    turned: str
     initials: frozenset[str]  # the letters a pinyin-ordered or Western-ordered name starts with
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=65_536)
 def name_key(name: str) -> NameKey:
     """The comparable forms of a name (cached: a million customers share far fewer names)."""
     text = unicodedata.normalize("NFKC", name or "").lower().replace("ü", "v")
@@ -141,11 +144,13 @@ def name_key(name: str) -> NameKey:
         if not is_cjk:
             # "Wei Zhang" (given name first, as on a passport) must meet 张伟.
             initials.add(syllables[-1][0])
+    turned = syllables[-1] + "".join(syllables[:-1]) if not is_cjk and len(syllables) > 1 else ""
     return NameKey(
         compact=compact,
         is_cjk=is_cjk,
         spaced=" ".join(syllables),
         joined="".join(syllables),
+        turned=turned,
         initials=frozenset(initials),
     )
 
@@ -161,7 +166,23 @@ def name_similarity(first: str, second: str) -> float:
         written = fuzz.ratio(a.compact, b.compact)
         spoken = fuzz.ratio(a.joined, b.joined)
         return max(written, min(spoken, HOMOPHONE_CAP))
-    return max(fuzz.ratio(a.joined, b.joined), fuzz.token_sort_ratio(a.spaced, b.spaced))
+    return max(
+        fuzz.ratio(a.joined, b.joined),
+        fuzz.token_sort_ratio(a.spaced, b.spaced),
+        fuzz.ratio(a.turned, b.joined) if a.turned else 0.0,
+        fuzz.ratio(a.joined, b.turned) if b.turned else 0.0,
+    )
+
+
+def name_similarity_needed(threshold: float) -> float:
+    """The least name similarity with which two customers born the same day, sharing neither
+    mobile number nor e-mail, can still reach `threshold`: a cheap first test for the many
+    pairs a birth-date block holds."""
+    best_other_evidence = SAME_BIRTH_DATE + max(0, SIMILAR_EMAIL_LOCAL + DIFFERENT_EMAIL)
+    needed_points = threshold - best_other_evidence
+    if needed_points <= NAME_MIN_POINTS:
+        return 0.0
+    return NAME_NEUTRAL + needed_points / NAME_WEIGHT
 
 
 @dataclass(frozen=True, slots=True)

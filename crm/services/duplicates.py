@@ -25,7 +25,14 @@ from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.duplicates.matching import DEFAULT_MIN_SCORE, Candidate, name_key, pair_score
+from crm.duplicates.matching import (
+    DEFAULT_MIN_SCORE,
+    Candidate,
+    name_key,
+    name_similarity,
+    name_similarity_needed,
+    pair_score,
+)
 from crm.models import Customer, DuplicatePair
 from crm.selectors import customer_visibility_q
 
@@ -46,11 +53,12 @@ Pair = tuple[int, int]
 
 @dataclass
 class DuplicateFindSummary:
-    customers_read: int = 0
+    rows_read: int = 0
     comparisons: int = 0
     pairs_found: int = 0
     pairs_written: int = 0
     pairs_kept_decided: int = 0
+    pairs_removed: int = 0
     blocks_skipped: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
@@ -63,9 +71,9 @@ def duplicates_find(*, min_score: float | None = None) -> DuplicateFindSummary:
     """Find likely duplicate customers and store them as open pairs to review.
 
     Idempotent: a second run finds the same pairs and writes the same scores and reasons.
-    Merged customers are left out. The number of queries does not depend on the number of
-    customers: three streamed reads, two counts of skipped blocks, and two statements per
-    thousand pairs found.
+    Merged customers are left out; open pairs no longer found are removed. The number of
+    queries does not depend on the number of customers: four streamed reads, three counts of
+    skipped blocks, and two statements per thousand pairs found (one per thousand removed).
     """
     started = time.monotonic()
     threshold = _setting("CRM_DUPLICATE_MIN_SCORE", DEFAULT_MIN_SCORE)
@@ -80,17 +88,21 @@ def duplicates_find(*, min_score: float | None = None) -> DuplicateFindSummary:
         _compare(block, found, scored, threshold, summary)
     for block in _contact_blocks("email", summary):
         _compare(block, found, scored, threshold, summary)
+    # Pairs of a birth-date block that share no phone or e-mail (those were scored above) need
+    # a name at least this alike: tested first, before the whole score.
+    needed = name_similarity_needed(threshold)
     for block in _birth_date_blocks(summary):
         for name_block in _name_blocks(block, summary):
-            _compare(name_block, found, scored, threshold, summary, remember=False)
+            _compare(name_block, found, scored, threshold, summary, name_needed=needed)
 
     summary.pairs_found = len(found)
     _pairs_upsert(found, summary)
+    _stale_pairs_remove(found, summary)
     summary.elapsed_s = round(time.monotonic() - started, 2)
     logger.info(
-        "duplicates found: %s pairs among %s customers read, %s written, %s already decided",
+        "duplicates found: %s pairs among %s rows read, %s written, %s already decided",
         summary.pairs_found,
-        summary.customers_read,
+        summary.rows_read,
         summary.pairs_written,
         summary.pairs_kept_decided,
     )
@@ -117,7 +129,7 @@ def _group(rows: Iterable[tuple], key_index: int, summary: DuplicateFindSummary)
     current: object = object()
     block: list[Candidate] = []
     for row in rows:
-        summary.customers_read += 1
+        summary.rows_read += 1
         if row[key_index] != current:
             if len(block) > 1:
                 yield block
@@ -188,15 +200,20 @@ def _compare(
     threshold: float,
     summary: DuplicateFindSummary,
     *,
-    remember: bool = True,
+    name_needed: float | None = None,
 ) -> None:
+    """Score each pair of a block once. Without `name_needed` (the contact passes) every pair
+    is remembered in `scored`; with it (the birth-date pass) pairs already scored are skipped
+    and names less alike than `name_needed` are not scored at all."""
     for a, b in combinations(block, 2):
         pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
         if pair in scored or pair in found:
             continue
-        if remember:
-            scored.add(pair)
         summary.comparisons += 1
+        if name_needed is None:
+            scored.add(pair)
+        elif name_similarity(a.name, b.name) < name_needed:
+            continue
         score, reasons = pair_score(a, b)
         if score >= threshold:
             found[pair] = (score, reasons)
@@ -241,6 +258,22 @@ def _pairs_upsert(
             )
         summary.pairs_written += len(rows)
         summary.pairs_kept_decided += len(batch) - len(rows)
+
+
+def _stale_pairs_remove(
+    found: dict[Pair, tuple[float, list[dict[str, Any]]]], summary: DuplicateFindSummary
+) -> None:
+    """Open pairs this run no longer finds (a phone was corrected, a customer merged) leave the
+    review list; decided pairs stay as the record of the decision."""
+    open_pairs = (
+        DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN)
+        .values_list("pk", "customer_id", "other_id")
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    stale = [pk for pk, customer, other in open_pairs if (customer, other) not in found]
+    for start in range(0, len(stale), UPSERT_BATCH):
+        DuplicatePair.objects.filter(pk__in=stale[start : start + UPSERT_BATCH]).delete()
+    summary.pairs_removed = len(stale)
 
 
 def _pair_for_decision(*, actor, pair_id: int) -> DuplicatePair:

@@ -191,3 +191,19 @@ def test_merges_are_listed_read_only(client, supervisor, rm):
     response = client.get(reverse("admin:crm_customermerge_changelist"))
     assert response.status_code == 200
     assert "Zhang Wei" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_not_a_duplicate_for_several_pairs_at_once(client, supervisor, rm):
+    pairs = [make_pair(rm, left=f"客户{n}", right=f"Ke Hu {n}") for n in range(3)]
+    client.force_login(supervisor)
+    response = client.post(
+        CHANGELIST,
+        {"action": "mark_not_duplicate", "_selected_action": [pair.pk for pair in pairs[:2]]},
+    )
+    assert response.status_code == 302
+    assert list(DuplicatePair.objects.order_by("pk").values_list("status", flat=True)) == [
+        DuplicatePair.Status.NOT_DUPLICATE,
+        DuplicatePair.Status.NOT_DUPLICATE,
+        DuplicatePair.Status.OPEN,
+    ]

@@ -4,7 +4,13 @@ from datetime import date
 
 import pytest
 
-from crm.duplicates.matching import Candidate, name_key, name_similarity, pair_score
+from crm.duplicates.matching import (
+    Candidate,
+    name_key,
+    name_similarity,
+    name_similarity_needed,
+    pair_score,
+)
 
 BIRTHDAY = date(1988, 5, 17)
 
@@ -20,6 +26,7 @@ def person(pk: int, name: str, *, phone="", email="", birth_date=None) -> Candid
         ("张伟", "Zhang Wei"),
         ("张伟", "ZHANG WEI"),
         ("张伟", "Wei Zhang"),
+        ("崔博辉", "Bohui Cui"),
         ("张伟", "zhangwei"),
         ("欧阳娜娜", "Ouyang Nana"),
         ("曾伟", "Zeng Wei"),  # the surname's reading, not the everyday "ceng"
@@ -90,3 +97,29 @@ def test_the_same_email_local_part_at_another_provider_is_a_weak_hint():
         person(1, "张伟", email="1234567@qq.com"), person(2, "张伟", email="1234568@qq.com")
     )
     assert {"code": "different_email"} in reasons
+
+
+def test_the_name_test_before_scoring_never_drops_a_pair_that_would_be_reported():
+    """The birth-date pass skips names less alike than `name_similarity_needed`; no pair without
+    a shared phone or e-mail may reach the threshold below it."""
+    names = ["张伟", "张 伟", "张玮", "Zhang Wei", "Wei Zhang", "张伟明", "章伟", "王伟", "Zhang"]
+    contacts = [
+        ("", ""),
+        ("+8613800138000", ""),
+        ("", "zhangwei88@163.com"),
+        ("+8613900139000", "zhangwei88@qq.com"),
+    ]
+    threshold = 55
+    needed = name_similarity_needed(threshold)
+    for first_name in names:
+        for second_name in names:
+            for phone_a, email_a in contacts:
+                for phone_b, email_b in contacts:
+                    if (phone_a and phone_a == phone_b) or (email_a and email_a == email_b):
+                        continue
+                    score, _ = pair_score(
+                        person(1, first_name, phone=phone_a, email=email_a, birth_date=BIRTHDAY),
+                        person(2, second_name, phone=phone_b, email=email_b, birth_date=BIRTHDAY),
+                    )
+                    if score >= threshold:
+                        assert name_similarity(first_name, second_name) >= needed
