@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 
 from crm.models import ImportJob
 
@@ -31,9 +31,7 @@ def refused_rows_csv(job: ImportJob) -> Iterator[str]:
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
         return buffer.getvalue()
 
-    yield "\ufeff" + line(
-        [gettext_now("row"), gettext_now("column"), gettext_now("value"), gettext_now("reason")]
-    )
+    yield "\ufeff" + line([gettext("row"), gettext("column"), gettext("value"), gettext("reason")])
     refused = job.row_errors.order_by("row_number", "id").values_list(
         "row_number", "column", "value", "reason"
     )

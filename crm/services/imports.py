@@ -20,8 +20,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.chunks import Refusal
@@ -151,7 +150,7 @@ def import_job_run(
         _finish(job, ImportJob.Status.FAILED, _error_text(error))
     except Exception:
         logger.exception("Import job %s stopped", job.pk)
-        message = gettext_now("The import stopped on an unexpected error; run it again to resume.")
+        message = gettext("The import stopped on an unexpected error; run it again to resume.")
         _finish(job, ImportJob.Status.FAILED, message)
         raise
     else:
@@ -216,7 +215,7 @@ def _summary_message(result: RunResult, totals: Totals) -> str:
     if totals.differing:
         rows = ", ".join(str(number) for number in totals.differing_rows)
         parts.append(
-            gettext_now(
+            gettext(
                 "%(count)s rows name transactions imported before with other data "
                 "(rows %(rows)s...). Transactions are never changed by an import: "
                 "they were left as they were."
@@ -225,7 +224,7 @@ def _summary_message(result: RunResult, totals: Totals) -> str:
         )
     if result.header.unused:
         parts.append(
-            gettext_now("Columns not imported: %(columns)s.")
+            gettext("Columns not imported: %(columns)s.")
             % {"columns": ", ".join(result.header.unused)}
         )
     return "\n".join(parts)
