@@ -4,6 +4,8 @@ blank end date means the holding is open, a blank amount is zero."""
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from crm.imports.chunks import KindImport, ParsedRow, Plan, rows_by_external_id
 from crm.imports.cleaning import default_currency
 from crm.imports.writing import upsert
@@ -22,6 +24,12 @@ FIELDS = (*STATE, "source", "external_id")
 
 
 class HoldingImport(KindImport):
+    def complete(self, row: ParsedRow) -> list[tuple[str, Any]]:
+        values = row.values
+        if values.get("closed_on") and values["closed_on"] < values["opened_on"]:
+            return [("closed_on", _("The holding ends before it starts."))]
+        return []
+
     def plan(self, rows: list[ParsedRow]) -> Plan:
         plan = Plan()
         context = self.context

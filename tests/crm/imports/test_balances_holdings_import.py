@@ -42,10 +42,12 @@ def test_holdings_upsert_on_their_id(customer):
         header,
         ["H-1", "CB-1", "理财", "稳健增长1号", "20,000", "2025-01-02", ""],
         ["H-2", "CB-1", "股票", "某股票", "1", "2025-01-02", ""],
+        ["H-3", "CB-1", "保险", "平安福", "1", "2025-01-02", "2024-12-31"],
     ]
     first = import_now(csv_bytes(rows), kind=ImportJob.Kind.HOLDINGS)
     assert first.rows_created == 1
     assert refused(first)[0][:2] == (3, "产品类型")
+    assert refused(first)[1] == (4, "到期", "The holding ends before it starts.")
 
     rows[1][6] = "2026-01-02"
     second = import_now(csv_bytes(rows[:2]), kind=ImportJob.Kind.HOLDINGS)
