@@ -1,6 +1,6 @@
 """What a chunk of rows becomes: cleaned rows, refusals, and the plan of what to write."""
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -143,7 +143,11 @@ class KindImport:
     def __init__(self, context: ImportContext) -> None:
         self.context = context
 
-    def key(self, values: dict[str, Any]) -> tuple | None:
+    def key(self, values: dict[str, Any]) -> Hashable | None:
+        """What makes a row unique in a file. The engine keeps one per row read, so a file of
+        a million ids costs memory: a single id is kept as itself, not in a tuple."""
+        if len(self.key_fields) == 1:
+            return values.get(self.key_fields[0]) or None
         key = tuple(values.get(name) for name in self.key_fields)
         return None if any(part in (None, "") for part in key) else key
 
