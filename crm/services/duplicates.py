@@ -38,8 +38,8 @@ from crm.selectors import customer_visibility_q
 
 logger = logging.getLogger(__name__)
 
-# Customers sharing one phone or e-mail beyond this are a placeholder ("13800000000", a shop's
-# own address), not one person: the block is skipped and logged.
+# A phone or e-mail shared by more customers than this is a placeholder ("13800000000", a shop's
+# own address), not anyone's own: its block is skipped, it counts as no evidence, and is logged.
 DEFAULT_MAX_CONTACT_BLOCK = 50
 # A birth date shared by more customers than this is a default an import filled in (1900-01-01).
 DEFAULT_MAX_BIRTH_DATE_BLOCK = 5_000
@@ -72,8 +72,9 @@ def duplicates_find(*, min_score: float | None = None) -> DuplicateFindSummary:
 
     Idempotent: a second run finds the same pairs and writes the same scores and reasons.
     Merged customers are left out; open pairs no longer found are removed. The number of
-    queries does not depend on the number of customers: four streamed reads, three counts of
-    skipped blocks, and two statements per thousand pairs found (one per thousand removed).
+    queries does not depend on the number of customers: two reads of placeholder phones and
+    e-mails, a count of placeholder birth dates, four streamed reads, and two statements per
+    thousand pairs found (one per thousand removed).
     """
     started = time.monotonic()
     threshold = _setting("CRM_DUPLICATE_MIN_SCORE", DEFAULT_MIN_SCORE)
@@ -84,14 +85,14 @@ def duplicates_find(*, min_score: float | None = None) -> DuplicateFindSummary:
     # compute the same score again.
     scored: set[Pair] = set()
 
-    for block in _contact_blocks("phone", summary):
-        _compare(block, found, scored, threshold, summary)
-    for block in _contact_blocks("email", summary):
-        _compare(block, found, scored, threshold, summary)
+    placeholders = _placeholders_find(summary)
+    for kind in ("phone", "email"):
+        for block in _contact_blocks(kind, summary, placeholders):
+            _compare(block, found, scored, threshold, summary)
     # Pairs of a birth-date block that share no phone or e-mail (those were scored above) need
     # a name at least this alike: tested first, before the whole score.
     needed = name_similarity_needed(threshold)
-    for block in _birth_date_blocks(summary):
+    for block in _birth_date_blocks(summary, placeholders):
         for name_block in _name_blocks(block, summary):
             _compare(name_block, found, scored, threshold, summary, name_needed=needed)
 
@@ -124,7 +125,20 @@ def _stream(queryset: QuerySet, order: tuple[str, ...]) -> Iterator[tuple]:
     return rows.iterator(chunk_size=STREAM_CHUNK)
 
 
-def _group(rows: Iterable[tuple], key_index: int, summary: DuplicateFindSummary):
+@dataclass(frozen=True)
+class _Placeholders:
+    """Phones and e-mails shared by too many customers to be anyone's own: not evidence."""
+
+    phones: frozenset[str]
+    emails: frozenset[str]
+
+
+def _group(
+    rows: Iterable[tuple],
+    key_index: int,
+    summary: DuplicateFindSummary,
+    placeholders: _Placeholders,
+) -> Iterator[list[Candidate]]:
     """Consecutive rows with the same key, as candidate lists of two or more."""
     current: object = object()
     block: list[Candidate] = []
@@ -135,34 +149,61 @@ def _group(rows: Iterable[tuple], key_index: int, summary: DuplicateFindSummary)
                 yield block
             block = []
             current = row[key_index]
+        phone, email = row[2] or "", row[3] or ""
         block.append(
             Candidate(
-                id=row[0], name=row[1], phone=row[2] or "", email=row[3] or "", birth_date=row[4]
+                id=row[0],
+                name=row[1],
+                phone="" if phone in placeholders.phones else phone,
+                email="" if email in placeholders.emails else email,
+                birth_date=row[4],
             )
         )
     if len(block) > 1:
         yield block
 
 
-def _contact_blocks(kind: str, summary: DuplicateFindSummary) -> Iterator[list[Candidate]]:
-    """Customers sharing a mobile number (kind "phone") or an e-mail ("email")."""
-    column = "phone_text" if kind == "phone" else "email_lower"
+_CONTACT_COLUMN = {"phone": "phone_text", "email": "email_lower"}
+
+
+def _contact_groups(kind: str) -> QuerySet:
+    column = _CONTACT_COLUMN[kind]
+    return _candidates().exclude(**{column: ""}).values(column).annotate(n=Count("id"))
+
+
+def _placeholders_find(summary: DuplicateFindSummary) -> _Placeholders:
     limit = _setting("CRM_DUPLICATE_MAX_CONTACT_BLOCK", DEFAULT_MAX_CONTACT_BLOCK)
-    groups = _candidates().exclude(**{column: ""}).values(column).annotate(n=Count("id"))
-    shared = groups.filter(n__gt=1, n__lte=limit).values(column)
-    summary.blocks_skipped[kind] = groups.filter(n__gt=limit).count()
-    if summary.blocks_skipped[kind]:
-        logger.warning(
-            "duplicates: %s values of %s shared by more than %s customers skipped",
-            summary.blocks_skipped[kind],
-            kind,
-            limit,
+    values = {}
+    for kind, column in _CONTACT_COLUMN.items():
+        # Bounded: a database with more than this many placeholders has a bigger problem.
+        values[kind] = frozenset(
+            _contact_groups(kind).filter(n__gt=limit).values_list(column, flat=True)[:10_000]
         )
+        summary.blocks_skipped[kind] = len(values[kind])
+        if values[kind]:
+            logger.warning(
+                "duplicates: %s values of %s shared by more than %s customers are ignored",
+                len(values[kind]),
+                kind,
+                limit,
+            )
+    return _Placeholders(phones=values["phone"], emails=values["email"])
+
+
+def _contact_blocks(
+    kind: str, summary: DuplicateFindSummary, placeholders: _Placeholders
+) -> Iterator[list[Candidate]]:
+    """Customers sharing a mobile number (kind "phone") or an e-mail ("email")."""
+    column = _CONTACT_COLUMN[kind]
+    limit = _setting("CRM_DUPLICATE_MAX_CONTACT_BLOCK", DEFAULT_MAX_CONTACT_BLOCK)
+    shared = _contact_groups(kind).filter(n__gt=1, n__lte=limit).values(column)
     rows = _stream(_candidates().filter(**{f"{column}__in": shared}), (column,))
-    yield from _group(rows, _COLUMNS.index(column), summary)
+    yield from _group(rows, _COLUMNS.index(column), summary, placeholders)
 
 
-def _birth_date_blocks(summary: DuplicateFindSummary) -> Iterator[list[Candidate]]:
+def _birth_date_blocks(
+    summary: DuplicateFindSummary, placeholders: _Placeholders
+) -> Iterator[list[Candidate]]:
     limit = _setting("CRM_DUPLICATE_MAX_BIRTH_DATE_BLOCK", DEFAULT_MAX_BIRTH_DATE_BLOCK)
     groups = (
         Customer.objects.exclude(status=Customer.Status.MERGED)
@@ -173,7 +214,7 @@ def _birth_date_blocks(summary: DuplicateFindSummary) -> Iterator[list[Candidate
     shared = groups.filter(n__gt=1, n__lte=limit).values("birth_date")
     summary.blocks_skipped["birth_date"] = groups.filter(n__gt=limit).count()
     rows = _stream(_candidates().filter(birth_date__in=shared), ("birth_date",))
-    yield from _group(rows, _COLUMNS.index("birth_date"), summary)
+    yield from _group(rows, _COLUMNS.index("birth_date"), summary, placeholders)
 
 
 def _name_blocks(

@@ -1,11 +1,13 @@
 """Merging: everything the duplicate owns moves, clashes resolve, history and rights hold."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
@@ -31,6 +33,7 @@ from tests.factories import (
     TagFactory,
     TransactionFactory,
     make_rm,
+    make_supervisor,
 )
 
 CHANNELS = list(Consent.Channel)
@@ -334,3 +337,38 @@ def test_an_rm_given_the_permission_merges_own_customers(rm):
     rm = type(rm).objects.get(pk=rm.pk)  # a fresh permission cache
     customer_merge(actor=rm, survivor_id=survivor.pk, merged_id=duplicate.pk)
     assert Customer.objects.get(pk=duplicate.pk).merged_into_id == survivor.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_supervisors_merging_the_same_duplicate_at_once_merge_it_once(team, rm):
+    """Both lock the two customers in pk order; the second sees the duplicate merged."""
+    first = make_supervisor(team, username="sup_a")
+    second = make_supervisor(team, username="sup_b")
+    survivor_a, survivor_b, duplicate = CustomerFactory.create_batch(3, owner=rm)
+    TransactionFactory.create_batch(3, customer=duplicate)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def merge(actor, survivor) -> None:
+        try:
+            barrier.wait()
+            customer_merge(actor=actor, survivor_id=survivor.pk, merged_id=duplicate.pk)
+            outcomes.append("merged")
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=merge, args=(first, survivor_a)),
+        threading.Thread(target=merge, args=(second, survivor_b)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["already_merged", "merged"]
+    merge = CustomerMerge.objects.get()
+    assert Customer.objects.get(pk=duplicate.pk).merged_into_id == merge.survivor_id
+    assert merge.survivor.transactions.count() == 3
