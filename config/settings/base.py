@@ -203,6 +203,10 @@ CRM_API_BATCH_LIMIT = 1000
 # The admin counts at most this many rows of a filtered list; past it the list says "more than".
 CRM_ADMIN_COUNT_LIMIT = env.int("CRM_ADMIN_COUNT_LIMIT", default=10_000)
 # Imports of source files (crm/imports): limits checked before a file is parsed (ASVS 5.2).
+# Exports from admin lists stop at this many rows (the page says so).
+CRM_EXPORT_MAX_ROWS = env.int("CRM_EXPORT_MAX_ROWS", default=50_000)
+# The data quality page counts a customer as stale after this many days without activity.
+CRM_STALE_DAYS = env.int("CRM_STALE_DAYS", default=365)
 CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 # An XLSX is a zip: its entries may not unpack to more than this in all, nor be more than
 # CRM_IMPORT_MAX_ZIP_ENTRIES (zip bombs).

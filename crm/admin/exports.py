@@ -3,9 +3,7 @@
 - Scoped: an export holds the rows of the list it starts from (its filters and search), through
   the admin's `get_queryset`, so an RM exports only their own customers.
 - Masked: phones and e-mails as in the list, unless the user may see them whole.
-- Never a formula: a cell that starts with =, +, -, @, a tab, a carriage return or a line feed
-  (or the full-width ＝ ＋ － ＠ that a Chinese input method types) is written with a leading
-  apostrophe, so the spreadsheet shows the text instead of running it. The library's own
+- Never a formula: `crm.spreadsheets.spreadsheet_safe` on every cell. The library's own
   `IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT` only strips one leading "=", which leaves "==..."
   a formula and "+", "-", "@" untouched; it stays on as a second belt.
 - Capped: at most `CRM_EXPORT_MAX_ROWS` rows, streamed from the database in chunks; the export
@@ -22,20 +20,7 @@ from import_export.forms import SelectableFieldsExportForm
 
 from crm.masking import mask_email, mask_phone, user_can_see_contact
 from crm.models import Customer, Transaction
-
-FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """The cell as text a spreadsheet shows rather than runs; other values unchanged."""
-    if value is None:
-        return ""
-    if not isinstance(value, str) or not value:
-        return value
-    # " =1+2" also runs in some spreadsheets once they trim the cell.
-    if value[0] in FORMULA_STARTS or value.lstrip(" ")[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value
+from crm.spreadsheets import spreadsheet_safe
 
 
 def export_row_limit() -> int:

@@ -22,10 +22,10 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from crm.selectors import phone_normalize
+from crm.spreadsheets import looks_like_formula
 
 CENT = Decimal("0.01")
 MAX_INTEGER_DIGITS = 12  # DecimalField(max_digits=14, decimal_places=2)
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 _SIMPLE_AMOUNT = re.compile(r"\d{1,15}(?:\.\d{1,15})?")
 _AMOUNT_NOISE = re.compile(r"[¥￥,，\s]|RMB|CNY|元")
@@ -106,7 +106,7 @@ def clean_text(value: Any, *, max_length: int = 200) -> str:
     """Free text (a name, a merchant). A cell a spreadsheet would run as a formula is refused:
     it must never be stored and later exported as one."""
     text = value.strip() if type(value) is str else text_of(value)
-    if text.startswith(FORMULA_STARTS):
+    if looks_like_formula(text):
         raise ValueError(_("Starts like a spreadsheet formula (= + - @): not imported."))
     if len(text) > max_length:
         raise ValueError(_("Longer than %(max)s characters.") % {"max": max_length})

@@ -7,17 +7,7 @@ from collections.abc import Iterator
 from django.utils.translation import gettext
 
 from crm.models import ImportJob
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR first, after any spaces) is
-    prefixed with `'`, which spreadsheets show as text (OWASP CSV injection, ASVS 1.2.10)."""
-    text = "" if value is None else str(value)
-    if text.lstrip(" ").startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+from crm.spreadsheets import spreadsheet_safe
 
 
 def refused_rows_csv(job: ImportJob) -> Iterator[str]:

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm.admin.exports import CustomerExportResource, TransactionExportResource, spreadsheet_safe
+from crm.admin.exports import CustomerExportResource, TransactionExportResource
 from crm.models import Customer
+from crm.spreadsheets import spreadsheet_safe
 from tests.factories import CustomerFactory, TransactionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

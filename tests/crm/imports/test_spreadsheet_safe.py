@@ -1,6 +1,6 @@
 import pytest
 
-from crm.imports.report import spreadsheet_safe
+from crm.spreadsheets import spreadsheet_safe
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+86", "-5", "@SUM(A1)", "\tx", "\rx", "  =1+1"])
