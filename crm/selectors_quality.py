@@ -24,7 +24,7 @@ MAX_STALE_DAYS = 3650
 
 
 def stale_days_default() -> int:
-    return int(getattr(settings, "CRM_STALE_DAYS", 365))
+    return settings.CRM_STALE_DAYS
 
 
 def user_can_view_data_quality(user: User) -> bool:

@@ -24,7 +24,7 @@ from crm.spreadsheets import spreadsheet_safe
 
 
 def export_row_limit() -> int:
-    return int(getattr(settings, "CRM_EXPORT_MAX_ROWS", 50_000))
+    return settings.CRM_EXPORT_MAX_ROWS
 
 
 class SafeExportResource(resources.ModelResource):
