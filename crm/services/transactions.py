@@ -241,14 +241,41 @@ def _refund_errors(
             "No transaction %(external_id)s from this source is stored or earlier in this batch."
         )
         return {"refund_of_external_id": [message % {"external_id": row["refund_of_external_id"]}]}
-    if original.kind == Transaction.Kind.REFUND:
-        return {"refund_of_external_id": [_("A refund cannot refund another refund.")]}
-    if customer_id is not None and original.customer_id != customer_id:
-        return {"refund_of_external_id": [_("The original belongs to another customer.")]}
-    if row["currency"] != original.currency:
+    problem = refund_problem(
+        customer_id=customer_id,
+        amount=row["amount"],
+        currency=row["currency"],
+        original_customer_id=original.customer_id,
+        original_kind=original.kind,
+        original_amount=original.amount,
+        original_currency=original.currency,
+    )
+    if problem is None:
+        return {}
+    field, reason = problem
+    return {"refund_of_external_id" if field == "original" else field: [reason]}
+
+
+def refund_problem(
+    *,
+    customer_id: int | None,
+    amount: Decimal,
+    currency: str,
+    original_customer_id: int | None,
+    original_kind: str,
+    original_amount: Decimal,
+    original_currency: str,
+) -> tuple[str, str | Promise] | None:
+    """What is wrong with a refund against its original, as ("original" | "currency" |
+    "amount", reason), or None. The API's batches and the file imports share these rules."""
+    if original_kind == Transaction.Kind.REFUND:
+        return "original", _("A refund cannot refund another refund.")
+    if customer_id is not None and original_customer_id != customer_id:
+        return "original", _("The original belongs to another customer.")
+    if currency != original_currency:
         message = _("A refund is in its original's currency, %(currency)s.")
-        return {"currency": [message % {"currency": original.currency}]}
-    if row["amount"] > original.amount:
+        return "currency", message % {"currency": original_currency}
+    if amount > original_amount:
         message = _("A refund cannot exceed its original's amount, %(amount)s.")
-        return {"amount": [message % {"amount": original.amount}]}
-    return {}
+        return "amount", message % {"amount": original_amount}
+    return None

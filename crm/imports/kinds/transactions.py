@@ -16,6 +16,7 @@ from crm.imports.chunks import KindImport, ParsedRow, Plan, rows_by_external_id
 from crm.imports.cleaning import default_currency
 from crm.imports.writing import upsert
 from crm.models import Transaction
+from crm.services.transactions import refund_problem
 
 FIELDS = (
     "customer_id",
@@ -160,20 +161,22 @@ def _differs(stored: _Original, values: dict[str, Any], customer_id: int | None)
 def _refund_error(
     values: dict[str, Any], customer_id: int, original: _Original | None
 ) -> tuple[str, Any]:
-    """The same rules as the API's batches (crm.services.transactions)."""
+    """The same rules as the API's batches (crm.services.transactions.refund_problem)."""
     if original is None:
         message = _(
             "No transaction %(external_id)s from this source is stored or earlier in the file."
         )
         return "refund_of", message % {"external_id": values["refund_of"]}
-    if original.kind == _REFUND:
-        return "refund_of", _("A refund cannot refund another refund.")
-    if original.customer_id != customer_id:
-        return "refund_of", _("The original belongs to another customer.")
-    if values["currency"] != original.currency:
-        message = _("A refund is in its original's currency, %(currency)s.")
-        return "currency", message % {"currency": original.currency}
-    if values["amount"] > original.amount:
-        message = _("A refund cannot exceed its original's amount, %(amount)s.")
-        return "amount", message % {"amount": original.amount}
-    return "", None
+    problem = refund_problem(
+        customer_id=customer_id,
+        amount=values["amount"],
+        currency=values["currency"],
+        original_customer_id=original.customer_id,
+        original_kind=original.kind,
+        original_amount=original.amount,
+        original_currency=original.currency,
+    )
+    if problem is None:
+        return "", None
+    field, reason = problem
+    return ("refund_of" if field == "original" else field), reason
