@@ -274,6 +274,17 @@ def _customer_fields() -> tuple[Field, ...]:
     )
 
 
+def _customer_id_field() -> Field:
+    """The column that names the customer by their id in the file's source system."""
+    return Field(
+        "customer_external_id",
+        _("customer id"),
+        cleaning.clean_code,
+        ("客户编号", "客户号", "customer id", "customer_id", "customer"),
+        required=True,
+    )
+
+
 def _transaction_fields() -> tuple[Field, ...]:
     return (
         Field(
@@ -283,13 +294,7 @@ def _transaction_fields() -> tuple[Field, ...]:
             ("交易编号", "流水号", "交易流水号", "订单号", "external_id", "transaction id", "id"),
             required=True,
         ),
-        Field(
-            "customer_external_id",
-            _("customer id"),
-            cleaning.clean_code,
-            ("客户编号", "客户号", "customer id", "customer_id", "customer"),
-            required=True,
-        ),
+        _customer_id_field(),
         Field(
             "amount",
             _("amount"),
@@ -346,13 +351,7 @@ def _transaction_fields() -> tuple[Field, ...]:
 
 def _balance_fields() -> tuple[Field, ...]:
     return (
-        Field(
-            "customer_external_id",
-            _("customer id"),
-            cleaning.clean_code,
-            ("客户编号", "客户号", "customer id", "customer_id", "customer"),
-            required=True,
-        ),
+        _customer_id_field(),
         Field(
             "date",
             _("date"),
@@ -380,13 +379,7 @@ def _holding_fields() -> tuple[Field, ...]:
             ("持仓编号", "持仓号", "external_id", "holding id", "id"),
             required=True,
         ),
-        Field(
-            "customer_external_id",
-            _("customer id"),
-            cleaning.clean_code,
-            ("客户编号", "客户号", "customer id", "customer_id", "customer"),
-            required=True,
-        ),
+        _customer_id_field(),
         Field(
             "product_type",
             _("product type"),
