@@ -52,6 +52,11 @@ _SUPERVISOR_PERMISSIONS = [
     "crm.change_duplicatepair",
     "crm.merge_customers",
     "crm.view_customermerge",
+    # The nightly jobs' schedules: supervisors may move or pause them, not invent new ones.
+    "django_celery_beat.view_periodictask",
+    "django_celery_beat.change_periodictask",
+    "django_celery_beat.view_crontabschedule",
+    "django_celery_results.view_taskresult",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -76,3 +76,16 @@ def test_rm_cannot_leave_a_customer_without_an_rm(rm):
     with pytest.raises(ValidationError) as error:
         customer_update(actor=rm, customer_id=customer.pk, owner=None)
     assert error.value.error_dict["owner"][0].code == "owner_not_allowed"
+
+
+@pytest.mark.django_db
+def test_supervisors_may_change_the_nightly_schedules_in_admin(client, supervisor):
+    from django.urls import reverse
+
+    client.force_login(supervisor)
+    response = client.get(reverse("admin:django_celery_beat_periodictask_changelist"))
+    from crm.schedules import SCHEDULES
+
+    assert response.status_code == 200
+    listed = {task.name for task in response.context["cl"].result_list}
+    assert listed == {schedule.name for schedule in SCHEDULES}
