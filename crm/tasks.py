@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import translation
 
+from crm.services.duplicates import duplicates_find
 from crm.services.imports import import_job_run
 from crm.services.tags import tags_recompute
 
@@ -42,11 +43,12 @@ def run_import_task(*, job_id: int, language: str | None = None) -> None:
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
     soft_time_limit=50 * 60,
     time_limit=55 * 60,
 )
 def find_duplicates_task() -> dict:
     """Nightly: find likely duplicate customers (safe to run twice: pairs are upserted)."""
-    from crm.services.duplicates import duplicates_find
-
     return asdict(duplicates_find())
