@@ -30,6 +30,7 @@ migrate: install var
 
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py generate_demo_data --customers $(DEMO_CUSTOMERS)
+	$(RUN_ENV) $(PY) manage.py seed_programs
 
 run: messages demo
 	@echo

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "import_export",
     "crm",
+    "loyalty",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LoyaltyConfig(AppConfig):
+    name = "loyalty"
+    verbose_name = _("Loyalty")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        # The metrics register themselves on import; the Condition's choices read the registry.
+        import loyalty.metrics  # noqa: F401
+
+        post_migrate.connect(_sync_role_permissions, sender=self)
+
+
+def _sync_role_permissions(sender, **kwargs) -> None:
+    from loyalty.roles import sync_loyalty_permissions
+
+    sync_loyalty_permissions()

@@ -1,0 +1,102 @@
+from datetime import date
+from typing import Any
+
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Transaction
+from loyalty.metrics.base import Metric, register
+
+
+def _in_window(window_start, window_end) -> Q:
+    return Q(occurred_at__gte=window_start, occurred_at__lt=window_end)
+
+
+@register
+class Spend(Metric):
+    """Purchases minus refunds in the window, optionally of one category or payment method.
+
+    A refund counts when it happens (inside the window), whatever the date of its purchase; the
+    category and payment method filters look at the refunded purchase, so a card purchase's
+    refund subtracts from card spend however the refund itself was recorded.
+    """
+
+    code = "spend"
+    label = _("Spend")
+    parameter_choices = {
+        "category": Transaction.Category.values,
+        "payment_method": Transaction.PaymentMethod.values,
+    }
+
+    def values(
+        self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
+    ) -> QuerySet:
+        window = self.window(as_of=as_of, window_months=window_months)
+        purchases = Q(kind=Transaction.Kind.PURCHASE)
+        refunds = Q(kind=Transaction.Kind.REFUND)
+        for name, value in parameters.items():
+            purchases &= Q(**{name: value})
+            refunds &= Q(**{f"refund_of__{name}": value})
+        return (
+            Transaction.objects.filter(_in_window(window.starts_at, window.ends_before))
+            .filter(purchases | refunds)
+            .order_by()
+            .values("customer_id")
+            .annotate(
+                value=Coalesce(
+                    Sum(
+                        Case(
+                            When(kind=Transaction.Kind.REFUND, then=-F("amount")),
+                            default=F("amount"),
+                        )
+                    ),
+                    0,
+                    output_field=Transaction._meta.get_field("amount"),
+                )
+            )
+        )
+
+
+@register
+class Orders(Metric):
+    """The number of purchases in the window; a refund does not take an order back."""
+
+    code = "orders"
+    label = _("Number of orders")
+
+    def values(
+        self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
+    ) -> QuerySet:
+        window = self.window(as_of=as_of, window_months=window_months)
+        return (
+            Transaction.objects.filter(
+                _in_window(window.starts_at, window.ends_before), kind=Transaction.Kind.PURCHASE
+            )
+            .order_by()
+            .values("customer_id")
+            .annotate(value=Count("id"))
+        )
+
+
+@register
+class TransactionsOfKind(Metric):
+    """The number of transactions of one kind in the window, e.g. card repayments."""
+
+    code = "transactions_of_kind"
+    label = _("Number of transactions of a kind")
+    parameter_choices = {"kind": Transaction.Kind.values}
+    required_parameters = frozenset({"kind"})
+
+    def values(
+        self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
+    ) -> QuerySet:
+        window = self.window(as_of=as_of, window_months=window_months)
+        return (
+            Transaction.objects.filter(
+                _in_window(window.starts_at, window.ends_before), kind=parameters["kind"]
+            )
+            .order_by()
+            .values("customer_id")
+            .annotate(value=Count("id"))
+        )

@@ -1,0 +1,41 @@
+"""loyalty's permissions for crm's role groups, added after `migrate`.
+
+crm owns the groups and never imports loyalty; loyalty adds its own permissions to them.
+"""
+
+from crm import roles
+
+_RM_PERMISSIONS = [
+    "loyalty.view_program",
+    "loyalty.view_tier",
+    "loyalty.view_criteriongroup",
+    "loyalty.view_condition",
+]
+_SUPERVISOR_PERMISSIONS = [
+    *_RM_PERMISSIONS,
+    *(
+        f"loyalty.{action}_{model}"
+        for action in ("add", "change")
+        for model in ("program", "tier", "criteriongroup", "condition")
+    ),
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    roles.RELATIONSHIP_MANAGER: _RM_PERMISSIONS,
+    roles.SUPERVISOR: _SUPERVISOR_PERMISSIONS,
+}
+
+
+def sync_loyalty_permissions() -> None:
+    """Give the role groups loyalty's permissions (idempotent)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    create_permissions(apps.get_app_config("loyalty"), verbosity=0)
+    for group_name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        codenames = [code.split(".")[1] for code in codes]
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="loyalty", codename__in=codenames)
+        )
