@@ -15,7 +15,8 @@ class MonthsWithoutCreditEvent(Metric):
     """Whole months from the customer's latest serious credit event to `as_of`.
 
     A customer with no serious event counts from the day they became a customer, so a long
-    clean record reads as a large number. Every customer existing on `as_of` gets a row.
+    clean record reads as a large number. Every customer existing on `as_of` (merged ones
+    aside) gets a row.
     Months are calendar months in settings.TIME_ZONE: from 15 January, 14 March is 1 month and
     15 March is 2.
     """
@@ -47,7 +48,9 @@ class MonthsWithoutCreditEvent(Metric):
             - Cast(GreaterThan(ExtractDay(since), as_of.day), IntegerField())
         )
         return (
+            # A merged customer's history lives on with the customer it was merged into.
             Customer.objects.filter(created_at__lt=before)
+            .exclude(status=Customer.Status.MERGED)
             .order_by()
             .values(customer_id=F("pk"))
             .annotate(value=whole_months)
