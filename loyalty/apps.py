@@ -10,13 +10,23 @@ class LoyaltyConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        # A customer merge knows what to do with two memberships of the same program.
+        import loyalty.merges  # noqa: F401
+
         # The metrics register themselves on import; the Condition's choices read the registry.
         import loyalty.metrics  # noqa: F401
 
         post_migrate.connect(_sync_role_permissions, sender=self)
+        post_migrate.connect(_ensure_schedules, sender=self)
 
 
 def _sync_role_permissions(sender, **kwargs) -> None:
     from loyalty.roles import sync_loyalty_permissions
 
     sync_loyalty_permissions()
+
+
+def _ensure_schedules(sender, **kwargs) -> None:
+    from loyalty.schedules import ensure_schedules
+
+    ensure_schedules()

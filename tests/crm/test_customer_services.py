@@ -88,4 +88,4 @@ def test_supervisors_may_change_the_nightly_schedules_in_admin(client, superviso
 
     assert response.status_code == 200
     listed = {task.name for task in response.context["cl"].result_list}
-    assert listed == {schedule.name for schedule in SCHEDULES}
+    assert {schedule.name for schedule in SCHEDULES} <= listed  # other apps add theirs

@@ -21,6 +21,7 @@ from crm.models import (
     Preference,
 )
 from crm.services.merges import NOT_OWNERSHIP, customer_merge
+from loyalty.models import Membership, MembershipChange, Tier
 from tests.factories import (
     BalanceSnapshotFactory,
     ConsentFactory,
@@ -35,6 +36,7 @@ from tests.factories import (
     make_rm,
     make_supervisor,
 )
+from tests.loyalty.factories import ProgramFactory
 
 CHANNELS = list(Consent.Channel)
 
@@ -55,7 +57,28 @@ OWNED_ROW_BUILDERS = {
     "crm.CustomerTag.customer": lambda c, n: CustomerTag.objects.create(
         customer=c, tag=TagFactory()
     ),
+    "loyalty.Membership.customer": lambda c, n: _membership(c, n),
+    "loyalty.MembershipChange.customer": lambda c, n: MembershipChange.objects.create(
+        membership=_membership(c, n),
+        customer=c,
+        program=_membership(c, n).program,
+        to_tier=_membership(c, n).tier,
+        evaluated_on=date(2026, 1, 1),
+    ),
 }
+
+
+def _membership(customer: Customer, n: int) -> Membership:
+    """The customer's membership of the n-th program (one program per n: no clash)."""
+    program = ProgramFactory(code=f"merge-{n}")
+    tier, _created = Tier.objects.get_or_create(
+        program=program, rank=1, defaults={"name": "Member"}
+    )
+    membership, _created = Membership.objects.get_or_create(
+        customer=customer, program=program, defaults={"tier": tier, "since": date(2026, 1, 1)}
+    )
+    return membership
+
 
 # Relations that are not ownership, each handled explicitly by the merge (see NOT_OWNERSHIP).
 EXPECTED_NOT_OWNERSHIP = {
@@ -372,3 +395,27 @@ def test_two_supervisors_merging_the_same_duplicate_at_once_merge_it_once(team, 
     merge = CustomerMerge.objects.get()
     assert Customer.objects.get(pk=duplicate.pk).merged_into_id == merge.survivor_id
     assert merge.survivor.transactions.count() == 3
+
+
+@pytest.mark.django_db
+def test_two_memberships_of_a_program_keep_the_higher_tier_and_all_history(merger, rm):
+    survivor, duplicate = CustomerFactory(owner=rm), CustomerFactory(owner=rm)
+    low, high = _membership(survivor, 0), _membership(duplicate, 0)
+    high.tier = Tier.objects.create(program=high.program, rank=3, name="Gold")
+    high.save()
+    for membership, customer in ((low, survivor), (high, duplicate)):
+        MembershipChange.objects.create(
+            membership=membership,
+            customer=customer,
+            program=membership.program,
+            to_tier=membership.tier,
+            evaluated_on=date(2026, 1, 1),
+        )
+
+    customer_merge(actor=merger, survivor_id=survivor.pk, merged_id=duplicate.pk)
+
+    membership = Membership.objects.get(program=low.program)
+    assert (membership.customer, membership.tier.rank) == (survivor, 3)
+    assert set(MembershipChange.objects.values_list("membership_id", "customer_id")) == {
+        (membership.pk, survivor.pk)
+    }

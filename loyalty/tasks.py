@@ -1,0 +1,35 @@
+"""Celery entry points of loyalty: thin, one service call each, safe to run twice."""
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from loyalty.models import Program
+from loyalty.services.evaluation import program_evaluate
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def evaluate_program_task(*, program_id: int, as_of: str) -> int:
+    """Evaluate a program as of a day (ISO date). A second delivery finds the day's run done
+    and does nothing; a retry after a lost connection writes only what still differs."""
+    return program_evaluate(program_id=program_id, as_of=date.fromisoformat(as_of)).pk
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,))
+def evaluate_all_programs_task(*, as_of: str | None = None) -> list[int]:
+    """Nightly: one evaluation task per active program, as of yesterday (a whole day)."""
+    day = as_of or (timezone.localdate() - timedelta(days=1)).isoformat()
+    program_ids = list(Program.objects.filter(is_active=True).values_list("pk", flat=True))
+    for program_id in program_ids:
+        evaluate_program_task.delay(program_id=program_id, as_of=day)
+    return program_ids
