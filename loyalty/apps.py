@@ -15,7 +15,9 @@ class LoyaltyConfig(AppConfig):
 
         # The metrics register themselves on import; the Condition's choices read the registry.
         import loyalty.metrics  # noqa: F401
+        from loyalty.panels import register_panels
 
+        register_panels()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
 

@@ -10,6 +10,8 @@ _RM_PERMISSIONS = [
     "loyalty.view_tier",
     "loyalty.view_criteriongroup",
     "loyalty.view_condition",
+    "loyalty.view_membership",
+    "loyalty.view_membershipchange",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -18,6 +20,9 @@ _SUPERVISOR_PERMISSIONS = [
         for action in ("add", "change")
         for model in ("program", "tier", "criteriongroup", "condition")
     ),
+    "loyalty.view_evaluationrun",
+    # "Evaluate now" on a membership; the tier itself is written by the evaluation only.
+    "loyalty.change_membership",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

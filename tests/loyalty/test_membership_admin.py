@@ -1,0 +1,96 @@
+"""Memberships in admin and on the customer's page."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from loyalty.models import Membership, MembershipChange
+from loyalty.services.evaluation import program_evaluate
+from tests.factories import CustomerFactory, TransactionFactory
+from tests.loyalty.factories import (
+    ConditionFactory,
+    CriterionGroupFactory,
+    ProgramFactory,
+    TierFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def program(db):
+    program = ProgramFactory(code="bank", name="Bank")
+    CriterionGroupFactory(tier=TierFactory(program=program, rank=1, name="Member"))
+    gold = TierFactory(program=program, rank=3, name="Gold")
+    ConditionFactory(group=CriterionGroupFactory(tier=gold), parameters={})
+    return program
+
+
+def test_the_panel_shows_the_tier_and_its_history_on_the_customer_page(client, rm, program):
+    customer = CustomerFactory(owner=rm, name="钱多多")
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+    client.force_login(rm)
+
+    page = client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
+
+    assert 'id="panel-loyalty_memberships"' in page
+    assert "Bank: Member (1★)" in page
+
+
+def test_the_membership_list_is_scoped_to_the_rms_customers(client, rm, foreign_rm, program):
+    mine = CustomerFactory(owner=rm, name="我的客户")
+    CustomerFactory(owner=foreign_rm, name="别人的客户")
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+    assert Membership.objects.count() == 2
+    client.force_login(rm)
+
+    response = client.get(reverse("admin:loyalty_membership_changelist"))
+
+    assert response.status_code == 200
+    assert [m.customer for m in response.context["cl"].result_list] == [mine]
+    changes = client.get(reverse("admin:loyalty_membershipchange_changelist"))
+    assert [c.customer for c in changes.context["cl"].result_list] == [mine]
+
+
+def test_a_supervisor_evaluates_a_customer_now_and_history_names_them(
+    client, supervisor, rm, program
+):
+    customer = CustomerFactory(owner=rm)
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+    TransactionFactory(customer=customer, amount="30000.00")
+    membership = Membership.objects.get(customer=customer)
+    client.force_login(supervisor)
+
+    response = client.post(
+        reverse("admin:loyalty_membership_changelist"),
+        {"action": "evaluate_now", "_selected_action": [membership.pk]},
+    )
+
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.tier.rank == 3
+    change = MembershipChange.objects.order_by("-id").first()
+    assert (change.changed_by, change.from_tier.rank, change.run) == (supervisor, 1, None)
+
+
+def test_an_rm_may_not_evaluate_now(client, rm, program):
+    customer = CustomerFactory(owner=rm)
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+    TransactionFactory(customer=customer, amount="30000.00")
+    client.force_login(rm)
+
+    client.post(
+        reverse("admin:loyalty_membership_changelist"),
+        {
+            "action": "evaluate_now",
+            "_selected_action": [Membership.objects.get(customer=customer).pk],
+        },
+    )
+
+    assert Membership.objects.get(customer=customer).tier.rank == 1
+
+
+def test_supervisor_opens_the_evaluation_runs(client, supervisor, program):
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+    client.force_login(supervisor)
+    assert client.get(reverse("admin:loyalty_evaluationrun_changelist")).status_code == 200
