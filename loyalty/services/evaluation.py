@@ -189,14 +189,14 @@ def _write(
             for customer_id, qualification in plan.new
         ]
     )
-    upgraded = []
-    for membership, _qualification in plan.upgrades:
-        membership.from_tier_id = membership.tier_id  # type: ignore[attr-defined]
-        membership.tier = _qualification.tier
+    from_tier_ids = [membership.tier_id for membership, _qualification in plan.upgrades]
+    for membership, qualification in plan.upgrades:
+        membership.tier = qualification.tier
         membership.since = as_of
-        upgraded.append(membership)
-    if upgraded:
-        Membership.objects.bulk_update(upgraded, ["tier", "since"])
+    if plan.upgrades:
+        Membership.objects.bulk_update(
+            [membership for membership, _qualification in plan.upgrades], ["tier", "since"]
+        )
     changes = [
         MembershipChange(
             membership=membership,
@@ -215,14 +215,16 @@ def _write(
             membership=membership,
             customer_id=membership.customer_id,
             program_id=program_id,
-            from_tier_id=membership.from_tier_id,  # type: ignore[attr-defined]
+            from_tier_id=from_tier_id,
             to_tier=qualification.tier,
             evaluated_on=as_of,
             reason=qualification.reason,
             run=run,
             changed_by=actor,
         )
-        for membership, qualification in plan.upgrades
+        for (membership, qualification), from_tier_id in zip(
+            plan.upgrades, from_tier_ids, strict=True
+        )
     ]
     MembershipChange.objects.bulk_create(changes)
 

@@ -94,3 +94,24 @@ def test_supervisor_opens_the_evaluation_runs(client, supervisor, program):
     program_evaluate(program_id=program.pk, as_of=timezone.localdate())
     client.force_login(supervisor)
     assert client.get(reverse("admin:loyalty_evaluationrun_changelist")).status_code == 200
+
+
+def test_the_panel_reads_a_bounded_number_of_rows(rm, program, django_assert_num_queries):
+    from loyalty.panels import LAST_CHANGES, memberships_context
+
+    customer = CustomerFactory(owner=rm)
+    membership = Membership.objects.create(
+        customer=customer, program=program, tier=program.tiers.get(rank=1), since="2026-01-01"
+    )
+    for day in range(1, 9):
+        MembershipChange.objects.create(
+            membership=membership,
+            customer=customer,
+            program=program,
+            to_tier=membership.tier,
+            evaluated_on=f"2026-01-{day:02d}",
+        )
+    with django_assert_num_queries(2):  # the memberships, then the changes of each program
+        [row] = memberships_context(customer, None)["rows"]
+    assert len(row["changes"]) == LAST_CHANGES
+    assert str(row["changes"][0].evaluated_on) == "2026-01-08"
