@@ -31,11 +31,12 @@ SCHEDULES: list[Schedule] = [
 ]
 
 
-def ensure_schedules(**_: object) -> None:
+def ensure_schedules(schedules: list[Schedule] = SCHEDULES) -> None:
+    """Create the schedules that are missing; other apps pass their own list."""
     from django.conf import settings
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-    for schedule in SCHEDULES:
+    for schedule in schedules:
         if PeriodicTask.objects.filter(name=schedule.name).exists():
             continue
         crontab, _created = CrontabSchedule.objects.get_or_create(

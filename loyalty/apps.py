@@ -29,6 +29,7 @@ def _sync_role_permissions(sender, **kwargs) -> None:
 
 
 def _ensure_schedules(sender, **kwargs) -> None:
-    from loyalty.schedules import ensure_schedules
+    from crm.schedules import ensure_schedules
+    from loyalty.schedules import SCHEDULES
 
-    ensure_schedules()
+    ensure_schedules(SCHEDULES)

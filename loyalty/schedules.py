@@ -12,21 +12,3 @@ SCHEDULES: list[Schedule] = [
         hour="1",
     ),
 ]
-
-
-def ensure_schedules(**_: object) -> None:
-    from django.conf import settings
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    for schedule in SCHEDULES:
-        if PeriodicTask.objects.filter(name=schedule.name).exists():
-            continue
-        crontab, _created = CrontabSchedule.objects.get_or_create(
-            minute=schedule.minute,
-            hour=schedule.hour,
-            day_of_week=schedule.day_of_week,
-            day_of_month="*",
-            month_of_year="*",
-            timezone=settings.TIME_ZONE,
-        )
-        PeriodicTask.objects.create(name=schedule.name, task=schedule.task, crontab=crontab)
