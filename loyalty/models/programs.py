@@ -5,7 +5,8 @@ its conditions hold. A group without conditions always holds: the base tier (ran
 such group, so every customer reaches it.
 """
 
-from django.conf import settings
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -21,11 +22,53 @@ class Program(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The rules of movement's numbers (DESIGN.md, "loyalty: tiers").
+    warning_ratio = models.DecimalField(
+        _("warning ratio"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1.00"))],
+        help_text=_(
+            "A monthly evaluation counts against the customer when no criterion group of their "
+            "tier holds even with its thresholds multiplied by this ratio."
+        ),
+    )
+    warning_after_months = models.PositiveSmallIntegerField(
+        _("warning after (months)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("Consecutive monthly evaluations under the ratio that open a warning."),
+    )
+    recovery_months = models.PositiveSmallIntegerField(
+        _("time to recover (months)"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        help_text=_(
+            "After a warning opens, the customer moves down one tier unless they "
+            "qualify for their tier again within this time."
+        ),
+    )
+    credit_block_months = models.PositiveSmallIntegerField(
+        _("requalification block after a serious credit event (months)"),
+        default=12,
+        validators=[MinValueValidator(6), MaxValueValidator(12)],
+    )
 
     class Meta:
         verbose_name = _("loyalty program")
         verbose_name_plural = _("loyalty programs")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit_block_months__gte=6, credit_block_months__lte=12),
+                name="program_credit_block_six_to_twelve",
+            ),
+            models.CheckConstraint(
+                condition=Q(warning_ratio__gt=0, warning_ratio__lte=1),
+                name="program_warning_ratio_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -169,130 +212,3 @@ def _localised(name: str, name_zh_hans: str) -> str:
     if language.startswith("zh") and name_zh_hans:
         return name_zh_hans
     return name
-
-
-class EvaluationRun(models.Model):
-    """One evaluation of a program as of a day; a second run on the same day is a no-op."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-
-    program = models.ForeignKey(
-        Program, on_delete=models.CASCADE, related_name="runs", verbose_name=_("program")
-    )
-    as_of = models.DateField(_("as of"))
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
-    )
-    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    customers_evaluated = models.PositiveIntegerField(_("customers evaluated"), default=0)
-    memberships_created = models.PositiveIntegerField(_("memberships created"), default=0)
-    upgrades = models.PositiveIntegerField(_("upgrades"), default=0)
-    error = models.TextField(_("error"), blank=True)
-
-    class Meta:
-        verbose_name = _("evaluation run")
-        verbose_name_plural = _("evaluation runs")
-        ordering = ["-as_of", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["program", "as_of"], name="evaluation_run_unique_day")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.program} · {self.as_of} ({self.get_status_display()})"
-
-
-class Membership(models.Model):
-    """A customer's current tier in a program: a narrow table, the tier is rewritten often."""
-
-    customer = models.ForeignKey(
-        "crm.Customer",
-        on_delete=models.CASCADE,
-        related_name="memberships",
-        verbose_name=_("customer"),
-        db_index=False,  # the unique (customer, program) serves lookups by customer
-    )
-    program = models.ForeignKey(
-        Program, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("program")
-    )
-    tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("tier")
-    )
-    since = models.DateField(_("since"))
-
-    class Meta:
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
-        ordering = ["program", "customer"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["customer", "program"], name="membership_customer_program_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id} · {self.tier}"
-
-
-class MembershipChange(models.Model):
-    """History: every change of tier, why, and by whom (a run or a named user)."""
-
-    membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="changes", verbose_name=_("membership")
-    )
-    customer = models.ForeignKey(
-        "crm.Customer",
-        on_delete=models.CASCADE,
-        related_name="membership_changes",
-        verbose_name=_("customer"),
-    )
-    program = models.ForeignKey(
-        Program,
-        on_delete=models.CASCADE,
-        related_name="membership_changes",
-        verbose_name=_("program"),
-    )
-    from_tier = models.ForeignKey(
-        Tier,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("from tier"),
-    )
-    to_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("to tier")
-    )
-    evaluated_on = models.DateField(_("evaluated on"))
-    reason = models.JSONField(_("reason"), default=dict, blank=True)
-    run = models.ForeignKey(
-        EvaluationRun,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="changes",
-        verbose_name=_("evaluation run"),
-    )
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("changed by"),
-    )
-    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("membership change")
-        verbose_name_plural = _("membership changes")
-        ordering = ["-evaluated_on", "-id"]
-        indexes = [
-            models.Index(fields=["customer", "-evaluated_on", "-id"], name="mchange_customer_idx")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id}: {self.from_tier_id} → {self.to_tier_id} ({self.evaluated_on})"

@@ -1,23 +1,18 @@
 """Programs, tiers and their criteria, tuned by supervisors; RMs may only look."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin.scoping import ReadOnlyRecordAdmin
 from loyalty.models import (
     Condition,
     CriterionGroup,
-    EvaluationRun,
-    Membership,
-    MembershipChange,
     Program,
     Tier,
 )
-from loyalty.services.evaluation import customer_evaluate
 
 
 class TierInline(admin.TabularInline):
@@ -106,79 +101,3 @@ class ConditionAdmin(admin.ModelAdmin):
     list_select_related = ("group__tier__program",)
     autocomplete_fields = ("group",)
     search_fields = ("group__name",)
-
-
-@admin.register(Membership)
-class MembershipAdmin(ReadOnlyRecordAdmin):
-    """Tiers are written by the evaluation only; supervisors may evaluate a customer now."""
-
-    list_display = ("customer", "program", "tier", "since")
-    list_select_related = ("customer", "program", "tier")
-    list_filter = ("program", "tier")
-    sortable_by = ("since",)
-    raw_id_fields = ("customer",)
-    actions = ("evaluate_now",)
-
-    def has_evaluate_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("loyalty.change_membership")
-
-    @admin.action(description=_("Evaluate the selected customers now"), permissions=["evaluate"])
-    def evaluate_now(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
-        changed = 0
-        for membership in queryset.order_by("pk")[:MAX_EVALUATE_NOW]:
-            change = customer_evaluate(
-                program_id=membership.program_id,
-                customer_id=membership.customer_id,
-                actor=request.user,
-            )
-            changed += change is not None
-        self.message_user(
-            request,
-            _("%(count)s customer(s) moved up a tier.") % {"count": changed},
-            messages.SUCCESS,
-        )
-
-
-MAX_EVALUATE_NOW = 100
-
-
-@admin.register(MembershipChange)
-class MembershipChangeAdmin(ReadOnlyRecordAdmin):
-    list_display = (
-        "evaluated_on",
-        "customer",
-        "program",
-        "from_tier",
-        "to_tier",
-        "run",
-        "changed_by",
-    )
-    list_select_related = ("customer", "program", "from_tier", "to_tier", "run", "changed_by")
-    list_filter = ("program", "evaluated_on")
-    sortable_by = ("evaluated_on",)
-    raw_id_fields = ("customer", "membership", "run")
-
-
-@admin.register(EvaluationRun)
-class EvaluationRunAdmin(admin.ModelAdmin):
-    list_display = (
-        "as_of",
-        "program",
-        "status",
-        "customers_evaluated",
-        "memberships_created",
-        "upgrades",
-        "started_at",
-        "finished_at",
-    )
-    list_select_related = ("program",)
-    list_filter = ("program", "status")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -1,0 +1,5 @@
+"""loyalty's admin, one module per area; importing them registers the ModelAdmins."""
+
+from loyalty.admin import memberships, programs
+
+__all__ = ["memberships", "programs"]
