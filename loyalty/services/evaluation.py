@@ -1,309 +1,279 @@
-"""Evaluation of a program's tiers: metrics set-based, rules in Python, writes in bulk.
+"""Evaluation of a program's tiers: the scratch table decides, a few statements write.
 
-Every condition's metric is computed for all customers in one query per distinct
-(metric, window, parameters), whatever the number of customers. The highest tier a customer
-qualifies for is then decided in Python: a tier holds when ANY of its groups holds, a group
-when ALL its conditions hold (a group without conditions always holds: the base tier).
+The scratch table (loyalty/scratch.py) holds every customer's metrics and the decision the
+rules of movement take; the writes below are set-based statements over it, so the number of
+queries does not depend on the number of customers. The rules, in order:
 
-Rules of movement in this slice: upgrades take effect at this evaluation, and a customer
-without a membership gets the tier they qualify for. There are NO downgrades yet: a customer
-who qualifies for less keeps their tier. Downgrades come with the warning rule (3 monthly
-evaluations under 50% of the threshold, then 1 month to recover), in a later slice.
+- a customer without a membership joins at the highest tier they qualify for;
+- a serious credit event inside the program's block drops the customer to the base tier and
+  keeps them there (no upgrade) until the block ends; it overrides a grace period;
+- qualifying for a higher tier is an upgrade at this evaluation;
+- the month's first run (`EvaluationRun.is_monthly`) counts the months in which no group of
+  the customer's tier holds even at `warning_ratio` times its thresholds; after
+  `warning_after_months` such months in a row a warning opens, with a deadline
+  `recovery_months` later. Qualifying for the tier again closes it (recovered); at the
+  first evaluation on or after the deadline the customer moves down one tier;
+- while an approved grace period runs, no month counts, open warnings are suspended, and no
+  downgrade happens.
+
+Every change is a MembershipChange row: from, to, kind, why (the criteria and values, the
+warning, or the credit event), and the run or the named user.
 """
 
-import operator
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections import Counter
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Prefetch
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
 from django.utils import timezone
 
-from crm.models import Customer
-from loyalty.metrics import get_metric
-from loyalty.metrics.base import end_of_day
 from loyalty.models import (
-    Condition,
-    CriterionGroup,
+    DowngradeWarning,
     EvaluationRun,
     Membership,
     MembershipChange,
     Program,
-    Tier,
 )
+from loyalty.rules import ProgramRules
+from loyalty.scratch import TABLE, Movement, Scratch, adapt, scratch_table
 
-CHUNK_SIZE = 1000
-
-_OPERATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
-    Condition.Operator.GTE: operator.ge,
-    Condition.Operator.GT: operator.gt,
-    Condition.Operator.LTE: operator.le,
-    Condition.Operator.LT: operator.lt,
-}
-
-MetricKey = tuple[str, int | None, tuple[tuple[str, Any], ...]]
-
-
-@dataclass(frozen=True)
-class Qualification:
-    tier: Tier
-    reason: dict[str, Any]
-
-
-def _metric_key(condition: Condition) -> MetricKey:
-    return (
-        condition.metric,
-        condition.window_months,
-        tuple(sorted((condition.parameters or {}).items())),
-    )
-
-
-def _as_decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _program_tiers(program_id: int) -> list[Tier]:
-    """The program's tiers, highest rank first, with their groups and conditions (3 queries)."""
-    return list(
-        Tier.objects.filter(program_id=program_id)
-        .order_by("-rank")
-        .prefetch_related(
-            Prefetch(
-                "groups",
-                queryset=CriterionGroup.objects.order_by("id").prefetch_related(
-                    Prefetch("conditions", queryset=Condition.objects.order_by("id"))
-                ),
-            )
-        )
-    )
-
-
-def _metric_values(
-    tiers: list[Tier], *, as_of: date, customer_id: int | None = None
-) -> dict[MetricKey, dict[int, Decimal]]:
-    """{metric key: {customer_id: value}}, one query per distinct metric key."""
-    keys: dict[MetricKey, Condition] = {}
-    for tier in tiers:
-        for group in tier.groups.all():
-            for condition in group.conditions.all():
-                keys.setdefault(_metric_key(condition), condition)
-    values: dict[MetricKey, dict[int, Decimal]] = {}
-    for key, condition in keys.items():
-        metric = get_metric(condition.metric)
-        rows = metric.values(
-            as_of=as_of,
-            window_months=condition.window_months,
-            parameters=metric.clean_parameters(condition.parameters),
-        )
-        if customer_id is not None:
-            rows = rows.filter(customer_id=customer_id)
-        values[key] = {
-            cid: _as_decimal(value) for cid, value in rows.values_list("customer_id", "value")
-        }
-    return values
-
-
-def _qualify(
-    customer_id: int, tiers: list[Tier], values: dict[MetricKey, dict[int, Decimal]]
-) -> Qualification | None:
-    """The highest tier the customer qualifies for, and the group and values that made it."""
-    for tier in tiers:  # highest rank first
-        for group in tier.groups.all():
-            conditions = []
-            for condition in group.conditions.all():
-                value = values[_metric_key(condition)].get(customer_id, Decimal(0))
-                if not _OPERATORS[condition.operator](value, condition.threshold):
-                    break
-                conditions.append(
-                    {
-                        "metric": condition.metric,
-                        "window_months": condition.window_months,
-                        "parameters": condition.parameters,
-                        "operator": condition.operator,
-                        "value": str(value),
-                        "threshold": str(condition.threshold),
-                    }
-                )
-            else:
-                reason = {
-                    "tier_rank": tier.rank,
-                    "group_id": group.pk,
-                    "group": group.name,
-                    "conditions": conditions,
-                }
-                return Qualification(tier=tier, reason=reason)
-    return None
-
-
-@dataclass
-class _Plan:
-    """What to write for one chunk of customers."""
-
-    new: list[tuple[int, Qualification]]
-    upgrades: list[tuple[Membership, Qualification]]
-
-
-def _plan(
-    customer_ids: Iterable[int],
-    *,
-    tiers: list[Tier],
-    values: dict[MetricKey, dict[int, Decimal]],
-    memberships: dict[int, Membership],
-) -> _Plan:
-    rank_of = {tier.pk: tier.rank for tier in tiers}
-    plan = _Plan(new=[], upgrades=[])
-    for customer_id in customer_ids:
-        qualification = _qualify(customer_id, tiers, values)
-        if qualification is None:
-            continue  # the program has no tier this customer reaches (no base tier yet)
-        membership = memberships.get(customer_id)
-        if membership is None:
-            plan.new.append((customer_id, qualification))
-        elif qualification.tier.rank > rank_of.get(membership.tier_id, 0):
-            plan.upgrades.append((membership, qualification))
-        # A customer who qualifies for less keeps their tier in this slice: downgrades come
-        # with the warning rule (see the module's docstring).
-    return plan
-
-
-def _write(
-    plan: _Plan,
-    *,
-    program_id: int,
-    as_of: date,
-    run: EvaluationRun | None = None,
-    actor: Any = None,
-) -> None:
-    """Write one chunk's memberships and their history, in bulk (call inside a transaction)."""
-    created = Membership.objects.bulk_create(
-        [
-            Membership(
-                customer_id=customer_id,
-                program_id=program_id,
-                tier=qualification.tier,
-                since=as_of,
-            )
-            for customer_id, qualification in plan.new
-        ]
-    )
-    from_tier_ids = [membership.tier_id for membership, _qualification in plan.upgrades]
-    for membership, qualification in plan.upgrades:
-        membership.tier = qualification.tier
-        membership.since = as_of
-    if plan.upgrades:
-        Membership.objects.bulk_update(
-            [membership for membership, _qualification in plan.upgrades], ["tier", "since"]
-        )
-    changes = [
-        MembershipChange(
-            membership=membership,
-            customer_id=membership.customer_id,
-            program_id=program_id,
-            from_tier=None,
-            to_tier=qualification.tier,
-            kind=MembershipChange.Kind.JOINED,
-            evaluated_on=as_of,
-            reason=qualification.reason,
-            run=run,
-            changed_by=actor,
-        )
-        for membership, (_customer_id, qualification) in zip(created, plan.new, strict=True)
-    ] + [
-        MembershipChange(
-            membership=membership,
-            customer_id=membership.customer_id,
-            program_id=program_id,
-            from_tier_id=from_tier_id,
-            to_tier=qualification.tier,
-            kind=MembershipChange.Kind.UPGRADE,
-            evaluated_on=as_of,
-            reason=qualification.reason,
-            run=run,
-            changed_by=actor,
-        )
-        for (membership, qualification), from_tier_id in zip(
-            plan.upgrades, from_tier_ids, strict=True
-        )
-    ]
-    MembershipChange.objects.bulk_create(changes)
+Kind = MembershipChange.Kind
+_MOVES = (Kind.UPGRADE, Kind.DOWNGRADE, Kind.CREDIT_EVENT)
 
 
 def program_evaluate(*, program_id: int, as_of: date) -> EvaluationRun:
     """Evaluate every customer of the program as of a day; idempotent per (program, day).
 
-    A finished run on the same day is returned as it is. A run left 'running' (its worker
-    died) or 'failed' is run again: it recomputes and writes only what still differs, so the
-    chunks it committed before are not written twice.
+    The writes are one transaction: a run that dies halfway leaves nothing behind and the
+    next attempt does it all. A finished run on the same day is returned as it is; a second
+    worker on the same day waits for the first one's lock, then finds it done.
     """
     program = Program.objects.get(pk=program_id)
     run, _created = EvaluationRun.objects.get_or_create(program=program, as_of=as_of)
     if run.status == EvaluationRun.Status.DONE:
         return run
-    if run.status != EvaluationRun.Status.RUNNING:
-        EvaluationRun.objects.filter(pk=run.pk).update(
-            status=EvaluationRun.Status.RUNNING, error=""
-        )
-        run.status = EvaluationRun.Status.RUNNING
     try:
-        tiers = _program_tiers(program_id)
-        values = _metric_values(tiers, as_of=as_of)
-        customer_ids = list(
-            Customer.objects.filter(created_at__lt=end_of_day(as_of))
-            .exclude(status=Customer.Status.MERGED)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        memberships = {
-            membership.customer_id: membership
-            for membership in Membership.objects.filter(program_id=program_id).only(
-                "id", "customer_id", "program_id", "tier_id", "since"
-            )
-        }
-        for start in range(0, len(customer_ids), CHUNK_SIZE):
-            chunk = customer_ids[start : start + CHUNK_SIZE]
-            plan = _plan(chunk, tiers=tiers, values=values, memberships=memberships)
-            if not plan.new and not plan.upgrades:
-                continue
-            with transaction.atomic():
-                _write(plan, program_id=program_id, as_of=as_of, run=run)
-                run.memberships_created += len(plan.new)
-                run.upgrades += len(plan.upgrades)
-                run.save(update_fields=["memberships_created", "upgrades"])
+        with transaction.atomic():
+            run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+            if run.status == EvaluationRun.Status.DONE:
+                return run
+            run.is_monthly = not EvaluationRun.objects.filter(
+                program=program,
+                status=EvaluationRun.Status.DONE,
+                as_of__gte=as_of.replace(day=1),
+                as_of__lt=as_of,
+            ).exists()
+            counts = _evaluate(program, as_of=as_of, run=run, monthly=run.is_monthly)
+            run.customers_evaluated = counts.total()
+            run.memberships_created = counts[Kind.JOINED]
+            run.upgrades = counts[Kind.UPGRADE]
+            run.downgrades = counts[Kind.DOWNGRADE] + counts[Kind.CREDIT_EVENT]
+            run.warnings_opened = counts["warnings_opened"]
+            run.status = EvaluationRun.Status.DONE
+            run.error = ""
+            run.finished_at = timezone.now()
+            run.save()
     except Exception as error:
         EvaluationRun.objects.filter(pk=run.pk).update(
             status=EvaluationRun.Status.FAILED, error=repr(error)[:2000]
         )
         raise
-    run.status = EvaluationRun.Status.DONE
-    run.customers_evaluated = len(customer_ids)
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "customers_evaluated", "finished_at"])
     return run
 
 
 def customer_evaluate(
     *, program_id: int, customer_id: int, actor: Any, as_of: date | None = None
 ) -> MembershipChange | None:
-    """Evaluate one customer now; the history row, if anything changed, names the user."""
+    """Evaluate one customer now, by the same rules (monthly counting aside: that is the
+    nightly run's). The history row, if the tier changed, names the user."""
+    program = Program.objects.get(pk=program_id)
     as_of = as_of or timezone.localdate()
-    tiers = _program_tiers(program_id)
-    values = _metric_values(tiers, as_of=as_of, customer_id=customer_id)
     with transaction.atomic():
-        memberships = {
-            membership.customer_id: membership
-            for membership in Membership.objects.select_for_update().filter(
+        list(
+            Membership.objects.select_for_update().filter(
                 program_id=program_id, customer_id=customer_id
             )
-        }
-        plan = _plan([customer_id], tiers=tiers, values=values, memberships=memberships)
-        if not plan.new and not plan.upgrades:
-            return None
-        _write(plan, program_id=program_id, as_of=as_of, actor=actor)
+        )
+        counts = _evaluate(
+            program, as_of=as_of, actor=actor, customer_id=customer_id, monthly=False
+        )
+    if not any(counts[kind] for kind in (Kind.JOINED, *_MOVES)):
+        return None
     return (
         MembershipChange.objects.filter(program_id=program_id, customer_id=customer_id)
         .order_by("-id")
         .first()
     )
+
+
+def program_movement(program: Program) -> Movement:
+    return Movement(
+        warning_ratio=program.warning_ratio, credit_block_months=program.credit_block_months
+    )
+
+
+def _evaluate(
+    program: Program,
+    *,
+    as_of: date,
+    monthly: bool,
+    run: EvaluationRun | None = None,
+    actor: Any = None,
+    customer_id: int | None = None,
+) -> Counter:
+    """Decide in the scratch table, then write; returns the count of rows per kind of change
+    (None: unchanged) and of warnings opened."""
+    rules = ProgramRules.load(program.pk)
+    with scratch_table(
+        rules, as_of=as_of, movement=program_movement(program), customer_id=customer_id
+    ) as scratch:
+        counts = _kind_counts()
+        writer = _Writer(scratch, program=program, as_of=as_of, run=run, actor=actor)
+        writer.join()
+        writer.move()
+        writer.record()
+        writer.close_warnings()
+        if monthly:
+            writer.count_month()
+            counts["warnings_opened"] = writer.open_warnings()
+    return counts
+
+
+def _kind_counts() -> Counter:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT kind, COUNT(*) FROM {TABLE} GROUP BY kind")
+        return Counter(dict(cursor.fetchall()))
+
+
+class _Writer:
+    """The set-based writes of one evaluation, each one statement over the scratch table."""
+
+    def __init__(
+        self,
+        scratch: Scratch,
+        *,
+        program: Program,
+        as_of: date,
+        run: EvaluationRun | None,
+        actor: Any,
+    ) -> None:
+        self.scratch = scratch
+        self.program = program
+        self.as_of = as_of
+        self.run_id = run.pk if run else None
+        self.actor_id = actor.pk if actor else None
+        base = scratch.rules.base
+        self.base_rank = base.rank if base else 0
+
+    def _execute(self, sql: str, params: list[Any]) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def join(self) -> None:
+        self._execute(
+            "INSERT INTO loyalty_membership"
+            " (customer_id, program_id, tier_id, since, months_under_ratio)"
+            f" SELECT s.customer_id, t.program_id, t.id, %s, 0 FROM {TABLE} s"
+            " JOIN loyalty_tier t ON t.program_id = %s AND t.rank = s.to_rank"
+            " WHERE s.kind = %s",
+            [adapt(self.as_of), self.program.pk, Kind.JOINED],
+        )
+        self._execute(
+            f"UPDATE {TABLE} SET membership_id = m.id FROM loyalty_membership m"
+            f" WHERE m.customer_id = {TABLE}.customer_id AND m.program_id = %s"
+            f" AND {TABLE}.kind = %s",
+            [self.program.pk, Kind.JOINED],
+        )
+
+    def move(self) -> None:
+        self._execute(
+            "UPDATE loyalty_membership SET tier_id = t.id, since = %s, months_under_ratio = 0"
+            f" FROM {TABLE} s JOIN loyalty_tier t ON t.program_id = %s AND t.rank = s.to_rank"
+            " WHERE loyalty_membership.id = s.membership_id AND s.kind IN (%s, %s, %s)",
+            [adapt(self.as_of), self.program.pk, *_MOVES],
+        )
+
+    def record(self) -> None:
+        reason, reason_params = self.scratch.reason_sql("s")
+        self._execute(
+            f"INSERT INTO {MembershipChange._meta.db_table} (membership_id, customer_id,"
+            " program_id, from_tier_id, to_tier_id, kind, evaluated_on, reason, run_id,"
+            " changed_by_id, created_at)"
+            " SELECT s.membership_id, s.customer_id, t.program_id, f.id, t.id, s.kind, %s,"
+            f" {reason}, %s, %s, %s FROM {TABLE} s"
+            " JOIN loyalty_tier t ON t.program_id = %s AND t.rank = s.to_rank"
+            " LEFT JOIN loyalty_tier f ON f.program_id = %s AND f.rank = s.current_rank"
+            " WHERE s.kind IS NOT NULL",
+            [
+                adapt(self.as_of),
+                *reason_params,
+                self.run_id,
+                self.actor_id,
+                adapt(timezone.now()),
+                self.program.pk,
+                self.program.pk,
+            ],
+        )
+
+    def close_warnings(self) -> None:
+        """Each open warning the evaluation settles, by how it was settled."""
+        Status = DowngradeWarning.Status
+        outcomes = [
+            (Status.DOWNGRADED, "s.kind = %s", [Kind.DOWNGRADE]),
+            (Status.CLOSED, "s.kind = %s", [Kind.CREDIT_EVENT]),
+            (
+                Status.RECOVERED,
+                "(s.kind = %s OR (s.kind IS NULL AND s.qualified_rank >= s.current_rank))",
+                [Kind.UPGRADE],
+            ),
+            (
+                Status.SUSPENDED,
+                "s.kind IS NULL AND s.qualified_rank < s.current_rank AND s.grace = 1",
+                [],
+            ),
+        ]
+        for status, condition, params in outcomes:
+            self._execute(
+                f"UPDATE {DowngradeWarning._meta.db_table} SET status = %s, closed_on = %s"
+                f" WHERE id IN (SELECT s.warning_id FROM {TABLE} s"
+                f" WHERE s.warning_id IS NOT NULL AND {condition})",
+                [status, adapt(self.as_of), *params],
+            )
+
+    def count_month(self) -> None:
+        """The month's evaluation: one more month under the ratio, or back to none."""
+        self._execute(
+            "UPDATE loyalty_membership SET months_under_ratio = months_under_ratio + 1"
+            f" WHERE id IN (SELECT s.membership_id FROM {TABLE} s WHERE s.kind IS NULL"
+            " AND s.under_ratio = 1 AND s.grace = 0 AND s.current_rank > %s)",
+            [self.base_rank],
+        )
+        self._execute(
+            "UPDATE loyalty_membership SET months_under_ratio = 0"
+            f" WHERE id IN (SELECT s.membership_id FROM {TABLE} s WHERE s.kind IS NULL"
+            " AND s.months_under > 0 AND (s.under_ratio = 0 OR s.grace = 1))",
+            [],
+        )
+
+    def open_warnings(self) -> int:
+        deadline = self.as_of + relativedelta(months=self.program.recovery_months)
+        return self._execute(
+            f"INSERT INTO {DowngradeWarning._meta.db_table} (membership_id, customer_id,"
+            " program_id, tier_id, opened_on, deadline, status, run_id)"
+            " SELECT s.membership_id, s.customer_id, t.program_id, t.id, %s, %s, %s, %s"
+            f" FROM {TABLE} s"
+            " JOIN loyalty_tier t ON t.program_id = %s AND t.rank = s.current_rank"
+            " WHERE s.kind IS NULL AND s.under_ratio = 1 AND s.grace = 0"
+            " AND s.warning_id IS NULL AND s.current_rank > %s AND s.months_under + 1 >= %s",
+            [
+                adapt(self.as_of),
+                adapt(deadline),
+                DowngradeWarning.Status.OPEN,
+                self.run_id,
+                self.program.pk,
+                self.base_rank,
+                self.program.warning_after_months,
+            ],
+        )

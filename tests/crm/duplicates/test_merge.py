@@ -19,9 +19,17 @@ from crm.models import (
     CustomerTag,
     DuplicatePair,
     Preference,
+    Transaction,
 )
 from crm.services.merges import NOT_OWNERSHIP, customer_merge
-from loyalty.models import Membership, MembershipChange, Tier
+from loyalty.models import (
+    DowngradeWarning,
+    GracePeriod,
+    Membership,
+    MembershipChange,
+    StabilityFlag,
+    Tier,
+)
 from tests.factories import (
     BalanceSnapshotFactory,
     ConsentFactory,
@@ -33,6 +41,7 @@ from tests.factories import (
     SourceRecordFactory,
     TagFactory,
     TransactionFactory,
+    UserFactory,
     make_rm,
     make_supervisor,
 )
@@ -64,6 +73,30 @@ OWNED_ROW_BUILDERS = {
         program=_membership(c, n).program,
         to_tier=_membership(c, n).tier,
         evaluated_on=date(2026, 1, 1),
+        kind=MembershipChange.Kind.JOINED,
+    ),
+    "loyalty.DowngradeWarning.customer": lambda c, n: DowngradeWarning.objects.create(
+        membership=_membership(c, n),
+        customer=c,
+        program=_membership(c, n).program,
+        tier=_membership(c, n).tier,
+        opened_on=date(2026, 1, 1),
+        deadline=date(2026, 2, 1),
+    ),
+    "loyalty.GracePeriod.customer": lambda c, n: GracePeriod.objects.create(
+        customer=c,
+        program=_membership(c, n).program,
+        months=1,
+        reason=GracePeriod.Reason.ILLNESS,
+        requested_by=UserFactory(),
+    ),
+    "loyalty.StabilityFlag.customer": lambda c, n: StabilityFlag.objects.create(
+        # One of the customer's transactions made by the builder above.
+        transaction=Transaction.objects.filter(customer=c, stability_flag__isnull=True).first(),
+        customer=c,
+        amount=Decimal("1000"),
+        monthly_median=Decimal("100"),
+        flagged_on=date(2026, 1, 1),
     ),
 }
 

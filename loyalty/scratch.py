@@ -1,0 +1,372 @@
+"""The evaluation's scratch table: one row per customer of a program with every metric of its
+rules, the tier the customer qualifies for and what the rules of movement decide, filled by
+ONE INSERT ... SELECT whatever the number of customers.
+
+The evaluation (services/evaluation.py) writes memberships, history and warnings from it with
+a few set-based statements; the rule-change preview only counts it. The SQL is built from the
+rules (loyalty/rules.py) with every value bound as a parameter, and runs on SQLite and
+PostgreSQL alike (PostgreSQL gets ANALYZE and a jsonb cast, nothing else differs).
+
+Columns:
+  customer_id, membership_id (NULL: not a member yet), current_rank (0: none), months_under,
+  warning_id / warning_deadline (the open downgrade warning), grace (1: an approved grace
+  period runs), blocked (1: a serious credit event inside the block), credit_event_at,
+  m0..mN (the metrics, rounded to cents; 0 when the customer has no row),
+  qualified_rank (0: no tier holds), qualified_group (index into `groups`), under_ratio (1:
+  no group of the current tier holds even at the warning ratio), to_rank and kind (the change
+  this evaluation makes, kind NULL: none).
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection
+
+from crm.models import CreditEvent, Customer
+from loyalty.metrics import get_metric
+from loyalty.metrics.base import end_of_day
+from loyalty.models import DowngradeWarning, GracePeriod, MembershipChange
+from loyalty.rules import ConditionRule, GroupRule, MetricKey, ProgramRules, TierRule
+
+TABLE = "loyalty_evaluation_scratch"
+Kind = MembershipChange.Kind
+
+
+@dataclass(frozen=True)
+class Movement:
+    """The rules of movement's numbers, from the Program."""
+
+    warning_ratio: Decimal = Decimal("0.50")
+    credit_block_months: int = 12
+
+
+class Scratch:
+    """The filled table of one evaluation (use `scratch_table`, which drops it afterwards)."""
+
+    def __init__(
+        self,
+        rules: ProgramRules,
+        *,
+        as_of: date,
+        movement: Movement,
+        customer_id: int | None = None,
+    ) -> None:
+        self.rules = rules
+        self.as_of = as_of
+        self.movement = movement
+        self.customer_id = customer_id
+        self.keys = rules.metric_keys()
+        self.columns = {key: f"m{index}" for index, key in enumerate(self.keys)}
+        # Highest tier first: the first group that holds is the one the customer qualifies by.
+        self.groups: list[tuple[TierRule, GroupRule]] = [
+            (tier, group) for tier in reversed(rules.tiers) for group in tier.groups
+        ]
+
+    # -- building ------------------------------------------------------------------------
+
+    def create(self) -> None:
+        metrics = "".join(f", {column} NUMERIC(20, 2)" for column in self.columns.values())
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {TABLE} ("
+                "customer_id BIGINT PRIMARY KEY, membership_id BIGINT, current_rank INTEGER,"
+                " months_under INTEGER, warning_id BIGINT, warning_deadline DATE,"
+                " grace INTEGER, blocked INTEGER, credit_event_at TIMESTAMP WITH TIME ZONE"
+                f"{metrics}, qualified_rank INTEGER, qualified_group INTEGER,"
+                " under_ratio INTEGER, to_rank INTEGER, kind VARCHAR(20))"
+            )
+
+    def fill(self) -> None:
+        sql, params = self._fill_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {TABLE}")
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+    def _fill_sql(self) -> tuple[str, list[Any]]:
+        base, params = self._customers_sql()
+        qualified_rank, p1 = self._qualified_rank_sql()
+        qualified_group, p2 = self._qualified_group_sql()
+        under_ratio, p3 = self._under_ratio_sql()
+        to_rank, kind, p4 = self._decision_sql()
+        metric_columns = "".join(f", {column}" for column in self.columns.values())
+        sql = (
+            f"INSERT INTO {TABLE} (customer_id, membership_id, current_rank, months_under,"
+            f" warning_id, warning_deadline, grace, blocked, credit_event_at{metric_columns},"
+            " qualified_rank, qualified_group, under_ratio, to_rank, kind)"
+            f" SELECT d.*, {to_rank}, {kind} FROM ("
+            f"SELECT q.*, {qualified_rank} AS qualified_rank,"
+            f" {qualified_group} AS qualified_group, {under_ratio} AS under_ratio"
+            f" FROM ({base}) q) d"
+        )
+        return sql, [*p4, *p1, *p2, *p3, *params]
+
+    def _customers_sql(self) -> tuple[str, list[Any]]:
+        """Every customer existing on `as_of` with their membership state and metrics."""
+        joins, metric_selects, params = [], [], []
+        for key, column in self.columns.items():
+            metric_sql, metric_params = self._metric_sql(key)
+            joins.append(f" LEFT JOIN ({metric_sql}) {column}_q ON {column}_q.customer_id = c.id")
+            metric_selects.append(
+                f", ROUND(COALESCE(CAST({column}_q.value AS NUMERIC), 0), 2) AS {column}"
+            )
+            params.extend(metric_params)
+        block_starts = end_of_day(
+            self.as_of - relativedelta(months=self.movement.credit_block_months)
+        )
+        program_id = self.rules.program_id
+        sql = (
+            "SELECT c.id AS customer_id, ms.id AS membership_id,"
+            " COALESCE(t.rank, 0) AS current_rank,"
+            " COALESCE(ms.months_under_ratio, 0) AS months_under,"
+            " w.id AS warning_id, w.deadline AS warning_deadline,"
+            " CASE WHEN g.customer_id IS NULL THEN 0 ELSE 1 END AS grace,"
+            " CASE WHEN ce.customer_id IS NULL THEN 0 ELSE 1 END AS blocked,"
+            f" ce.occurred_at AS credit_event_at{''.join(metric_selects)}"
+            f" FROM {Customer._meta.db_table} c"
+            " LEFT JOIN loyalty_membership ms ON ms.customer_id = c.id AND ms.program_id = %s"
+            " LEFT JOIN loyalty_tier t ON t.id = ms.tier_id"
+            f" LEFT JOIN {DowngradeWarning._meta.db_table} w"
+            "  ON w.membership_id = ms.id AND w.status = %s"
+            " LEFT JOIN (SELECT customer_id"
+            f"  FROM {GracePeriod._meta.db_table} WHERE program_id = %s AND status = %s"
+            "  AND starts_on <= %s AND ends_on > %s GROUP BY customer_id) g"
+            "  ON g.customer_id = c.id"
+            " LEFT JOIN (SELECT customer_id, MAX(occurred_at) AS occurred_at"
+            f"  FROM {CreditEvent._meta.db_table} WHERE severity = %s"
+            "  AND occurred_at >= %s AND occurred_at < %s GROUP BY customer_id) ce"
+            "  ON ce.customer_id = c.id"
+            f"{''.join(joins)}"
+            " WHERE c.created_at < %s AND c.status <> %s"
+        )
+        head = [
+            program_id,
+            DowngradeWarning.Status.OPEN,
+            program_id,
+            GracePeriod.Status.APPROVED,
+            adapt(self.as_of),
+            adapt(self.as_of),
+            CreditEvent.Severity.SERIOUS,
+            adapt(block_starts),
+            adapt(end_of_day(self.as_of)),
+        ]
+        tail: list[Any] = [adapt(end_of_day(self.as_of)), Customer.Status.MERGED]
+        if self.customer_id is not None:
+            sql += " AND c.id = %s"
+            tail.append(self.customer_id)
+        return sql, [*head, *params, *tail]
+
+    def _metric_sql(self, key: MetricKey) -> tuple[str, tuple[Any, ...]]:
+        code, window_months, parameters = key
+        metric = get_metric(code)
+        rows = metric.values(
+            as_of=self.as_of,
+            window_months=window_months,
+            parameters=metric.clean_parameters(dict(parameters)),
+        )
+        if self.customer_id is not None:
+            rows = rows.filter(customer_id=self.customer_id)
+        return rows.query.sql_with_params()
+
+    def _condition_sql(self, condition: ConditionRule, ratio: Decimal) -> tuple[str, list[Any]]:
+        column = self.columns[condition.key]
+        return f"{column} {condition.operator} CAST(%s AS NUMERIC)", [
+            adapt(condition.threshold_at(ratio))
+        ]
+
+    def _group_sql(self, group: GroupRule, ratio: Decimal = Decimal(1)) -> tuple[str, list]:
+        if not group.conditions:
+            return "1 = 1", []
+        parts, params = [], []
+        for condition in group.conditions:
+            sql, condition_params = self._condition_sql(condition, ratio)
+            parts.append(sql)
+            params.extend(condition_params)
+        return "(" + " AND ".join(parts) + ")", params
+
+    def _tier_sql(self, tier: TierRule, ratio: Decimal = Decimal(1)) -> tuple[str, list]:
+        if not tier.groups:
+            return "1 = 0", []
+        parts, params = [], []
+        for group in tier.groups:
+            sql, group_params = self._group_sql(group, ratio)
+            parts.append(sql)
+            params.extend(group_params)
+        return "(" + " OR ".join(parts) + ")", params
+
+    def _qualified_rank_sql(self) -> tuple[str, list[Any]]:
+        whens, params = [], []
+        for tier in reversed(self.rules.tiers):
+            sql, tier_params = self._tier_sql(tier)
+            whens.append(f" WHEN {sql} THEN {int(tier.rank)}")
+            params.extend(tier_params)
+        return f"CASE{''.join(whens)} ELSE 0 END", params
+
+    def _qualified_group_sql(self) -> tuple[str, list[Any]]:
+        whens, params = [], []
+        for index, (_tier, group) in enumerate(self.groups):
+            sql, group_params = self._group_sql(group)
+            whens.append(f" WHEN {sql} THEN {index}")
+            params.extend(group_params)
+        return f"CASE{''.join(whens)} ELSE NULL END", params
+
+    def _under_ratio_sql(self) -> tuple[str, list[Any]]:
+        whens, params = [], []
+        for tier in self.rules.tiers:
+            sql, tier_params = self._tier_sql(tier, self.movement.warning_ratio)
+            whens.append(f" WHEN {int(tier.rank)} THEN CASE WHEN {sql} THEN 0 ELSE 1 END")
+            params.extend(tier_params)
+        if not whens:
+            return "0", []
+        return f"CASE current_rank{''.join(whens)} ELSE 0 END", params
+
+    def _decision_sql(self) -> tuple[str, str, list[Any]]:
+        """The rules of movement, in order: joining, a serious credit event (down to the base
+        tier, no upgrade while blocked), an upgrade, a downgrade when an open warning's
+        deadline has come and no grace period runs."""
+        base = self.rules.base
+        base_rank = base.rank if base else 0
+        below = "".join(
+            f" WHEN {tier.rank} THEN {lower.rank}"
+            for tier in self.rules.tiers
+            if (lower := self.rules.below(tier.rank)) is not None
+        )
+        below_sql = f"CASE current_rank{below} ELSE current_rank END" if below else "current_rank"
+        deadline_passed = "warning_deadline <= %s"
+        # (condition, its parameters, the rank it moves to, the kind of change), in order.
+        cases: list[tuple[str, list[Any], str, str]] = [
+            ("membership_id IS NULL AND blocked = 1", [], str(base_rank), Kind.JOINED),
+            ("membership_id IS NULL AND qualified_rank > 0", [], "qualified_rank", Kind.JOINED),
+            (
+                f"blocked = 1 AND current_rank > {base_rank}",
+                [],
+                str(base_rank),
+                Kind.CREDIT_EVENT,
+            ),
+            ("blocked = 0 AND qualified_rank > current_rank", [], "qualified_rank", Kind.UPGRADE),
+            (
+                "warning_id IS NOT NULL AND grace = 0 AND qualified_rank < current_rank"
+                f" AND current_rank > {base_rank} AND {deadline_passed}",
+                [adapt(self.as_of)],
+                below_sql,
+                Kind.DOWNGRADE,
+            ),
+        ]
+        if base is None:  # a program without tiers: nobody joins, nothing moves
+            return "current_rank", "NULL", []
+        to_rank = "CASE" + "".join(f" WHEN {when} THEN {rank}" for when, _p, rank, _k in cases)
+        kind = "CASE" + "".join(f" WHEN {when} THEN %s" for when, _p, _r, _k in cases)
+        params = [param for _w, when_params, _r, _k in cases for param in when_params]
+        for _when, when_params, _rank, change_kind in cases:
+            params.extend([*when_params, change_kind])
+        return f"{to_rank} ELSE current_rank END", f"{kind} ELSE NULL END", params
+
+    # -- reading -------------------------------------------------------------------------
+
+    def reason_sql(self, alias: str = "s") -> tuple[str, list[Any]]:
+        """A JSON text per row explaining its change: the criteria that held with their
+        values, the warning that ran out, or the credit event."""
+        whens, params = [], []
+        for index, (tier, group) in enumerate(self.groups):
+            template = {
+                "rule": "criteria",
+                "tier_rank": tier.rank,
+                "group_id": group.id,
+                "group": group.name,
+                "conditions": [
+                    {
+                        **condition.describe(Decimal(0)),
+                        "value": f"@@{self.columns[condition.key]}@@",
+                    }
+                    for condition in group.conditions
+                ],
+            }
+            sql, template_params = _json_with_columns(template, alias)
+            whens.append(f" WHEN {alias}.qualified_group = {index} THEN {sql}")
+            params.extend(template_params)
+        warning_sql, warning_params = _json_with_columns(
+            {"rule": "warning", "warning_id": "@@warning_id@@", "deadline": "@@warning_deadline@@"},
+            alias,
+        )
+        credit_sql, credit_params = _json_with_columns(
+            {"rule": "credit_event", "occurred_at": "@@credit_event_at@@"}, alias
+        )
+        sql = (
+            f"CASE WHEN {alias}.blocked = 1 THEN {credit_sql}"
+            f" WHEN {alias}.kind = %s THEN {warning_sql}"
+            f"{''.join(whens)} ELSE '{{}}' END"
+        )
+        params = [*credit_params, Kind.DOWNGRADE, *warning_params, *params]
+        if connection.vendor == "postgresql":
+            sql = f"CAST({sql} AS jsonb)"
+        return sql, params
+
+    def row(self) -> dict[str, Any] | None:
+        """The one customer's row, for an evaluation of one customer and its explanation."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {TABLE}")
+            names = [column.name for column in cursor.description]
+            found = cursor.fetchone()
+        return dict(zip(names, found, strict=True)) if found else None
+
+    def metric_values(self, row: dict[str, Any]) -> dict[MetricKey, Decimal]:
+        return {key: Decimal(str(row[column])) for key, column in self.columns.items()}
+
+
+@contextmanager
+def scratch_table(
+    rules: ProgramRules, *, as_of: date, movement: Movement, customer_id: int | None = None
+) -> Iterator[Scratch]:
+    """The filled scratch table, dropped on the way out (call inside a transaction)."""
+    scratch = Scratch(rules, as_of=as_of, movement=movement, customer_id=customer_id)
+    scratch.create()
+    try:
+        scratch.fill()
+        yield scratch
+    finally:
+        scratch.drop()
+
+
+_COLUMN = re.compile(r'"@@(\w+)@@"')
+
+
+def _json_with_columns(template: dict[str, Any], alias: str) -> tuple[str, list[Any]]:
+    """SQL building `template` as JSON text, with "@@column@@" placeholders replaced by the
+    row's column as a JSON string (or null). The literal parts are bound parameters."""
+    pieces = _COLUMN.split(json.dumps(template, ensure_ascii=False, default=str))
+    parts, params = [], []
+    for position, piece in enumerate(pieces):
+        if position % 2 == 0:
+            parts.append("CAST(%s AS TEXT)")
+            params.append(piece)
+        else:
+            column = f"{alias}.{piece}"
+            parts.append(
+                f"CASE WHEN {column} IS NULL THEN 'null'"
+                f" ELSE '\"' || CAST({column} AS TEXT) || '\"' END"
+            )
+    return " || ".join(parts), params
+
+
+def adapt(value: Any) -> Any:
+    """A parameter as the database stores it: SQLite keeps datetimes as naive UTC text."""
+    operations = connection.ops
+    if isinstance(value, datetime):
+        return operations.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return operations.adapt_datefield_value(value)
+    if isinstance(value, Decimal):
+        return operations.adapt_decimalfield_value(value)
+    return value
