@@ -241,6 +241,13 @@ class _Writer:
                 f" WHERE s.warning_id IS NOT NULL AND {condition})",
                 [status, adapt(self.as_of), *params],
             )
+        # Qualifying for the tier again starts the count of months under the ratio afresh.
+        self._execute(
+            "UPDATE loyalty_membership SET months_under_ratio = 0"
+            f" WHERE id IN (SELECT s.membership_id FROM {TABLE} s WHERE s.kind IS NULL"
+            " AND s.months_under > 0 AND s.qualified_rank >= s.current_rank)",
+            [],
+        )
 
     def count_month(self) -> None:
         """The month's evaluation: one more month under the ratio, or back to none."""
