@@ -12,6 +12,7 @@ _RM_PERMISSIONS = [
     "loyalty.view_condition",
     "loyalty.view_membership",
     "loyalty.view_membershipchange",
+    "loyalty.view_downgradewarning",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,

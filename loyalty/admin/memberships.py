@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin.scoping import ReadOnlyRecordAdmin
-from loyalty.models import EvaluationRun, Membership, MembershipChange
+from loyalty.models import DowngradeWarning, EvaluationRun, Membership, MembershipChange
 from loyalty.services.evaluation import customer_evaluate
 
 
@@ -14,8 +14,8 @@ from loyalty.services.evaluation import customer_evaluate
 class MembershipAdmin(ReadOnlyRecordAdmin):
     """Tiers are written by the evaluation only; supervisors may evaluate a customer now."""
 
-    list_display = ("customer", "program", "tier", "since")
-    list_select_related = ("customer", "program", "tier")
+    list_display = ("customer", "program", "tier", "since", "months_under_ratio")
+    list_select_related = ("customer", "program", "tier__program")
     list_filter = ("program", "tier")
     sortable_by = ("since",)
     raw_id_fields = ("customer",)
@@ -36,7 +36,7 @@ class MembershipAdmin(ReadOnlyRecordAdmin):
             changed += change is not None
         self.message_user(
             request,
-            _("%(count)s customer(s) moved up a tier.") % {"count": changed},
+            _("%(count)s customer(s) changed tier.") % {"count": changed},
             messages.SUCCESS,
         )
 
@@ -50,13 +50,21 @@ class MembershipChangeAdmin(ReadOnlyRecordAdmin):
         "evaluated_on",
         "customer",
         "program",
+        "kind",
         "from_tier",
         "to_tier",
         "run",
         "changed_by",
     )
-    list_select_related = ("customer", "program", "from_tier", "to_tier", "run", "changed_by")
-    list_filter = ("program", "evaluated_on")
+    list_select_related = (
+        "customer",
+        "program",
+        "from_tier__program",
+        "to_tier__program",
+        "run__program",
+        "changed_by",
+    )
+    list_filter = ("program", "kind", "evaluated_on")
     sortable_by = ("evaluated_on",)
     raw_id_fields = ("customer", "membership", "run")
 
@@ -70,6 +78,9 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "customers_evaluated",
         "memberships_created",
         "upgrades",
+        "downgrades",
+        "warnings_opened",
+        "is_monthly",
         "started_at",
         "finished_at",
     )
@@ -84,3 +95,14 @@ class EvaluationRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(DowngradeWarning)
+class DowngradeWarningAdmin(ReadOnlyRecordAdmin):
+    """Opened and closed by the evaluation; RMs follow their customers' open warnings here."""
+
+    list_display = ("opened_on", "customer", "program", "tier", "deadline", "status", "closed_on")
+    list_select_related = ("customer", "program", "tier__program")
+    list_filter = ("status", "program")
+    sortable_by = ("opened_on", "deadline")
+    raw_id_fields = ("customer", "membership", "run")

@@ -1,10 +1,12 @@
 """Memberships in admin and on the customer's page."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from loyalty.models import Membership, MembershipChange
+from loyalty.models import DowngradeWarning, Membership, MembershipChange
 from loyalty.services.evaluation import program_evaluate
 from tests.factories import CustomerFactory, TransactionFactory
 from tests.loyalty.factories import (
@@ -115,3 +117,43 @@ def test_the_panel_reads_a_bounded_number_of_rows(rm, program, django_assert_num
         [row] = memberships_context(customer, None)["rows"]
     assert len(row["changes"]) == LAST_CHANGES
     assert str(row["changes"][0].evaluated_on) == "2026-01-08"
+
+
+def _warn(membership: Membership) -> DowngradeWarning:
+    today = timezone.localdate()
+    return DowngradeWarning.objects.create(
+        membership=membership,
+        customer=membership.customer,
+        program=membership.program,
+        tier=membership.tier,
+        opened_on=today,
+        deadline=today + timedelta(days=30),
+    )
+
+
+@pytest.mark.parametrize("others", [1, 8])
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "admin:loyalty_downgradewarning_changelist",
+        "admin:loyalty_membership_changelist",
+        "admin:loyalty_membershipchange_changelist",
+    ],
+)
+def test_the_lists_are_scoped_and_their_queries_bounded(
+    client, rm, foreign_rm, program, others, changelist, django_assert_max_num_queries
+):
+    mine = [CustomerFactory(owner=rm) for _ in range(others)]
+    theirs = CustomerFactory(owner=foreign_rm)
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+    for membership in Membership.objects.select_related("customer", "program", "tier"):
+        _warn(membership)
+    client.force_login(rm)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse(changelist))
+
+    assert response.status_code == 200
+    customers = {row.customer for row in response.context["cl"].result_list}
+    assert customers == set(mine)
+    assert theirs not in customers
