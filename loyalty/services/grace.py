@@ -340,17 +340,18 @@ def grace_periods_end(*, today: date) -> int:
                 .filter(status=GracePeriod.Status.APPROVED, ends_on__lte=today)
                 .order_by("pk")[:END_CHUNK_SIZE]
             )
-            if not batch:
-                break
             for grace_period in batch:
                 grace_period.status = GracePeriod.Status.ENDED
-            ended += bulk_update_with_history(
-                batch,
-                GracePeriod,
-                ["status"],
-                default_change_reason="ended: its last day has passed",
-                default_date=now,
-            )
+            if batch:
+                ended += bulk_update_with_history(
+                    batch,
+                    GracePeriod,
+                    ["status"],
+                    default_change_reason="ended: its last day has passed",
+                    default_date=now,
+                )
+        if len(batch) < END_CHUNK_SIZE:
+            break
     if ended:
         logger.info("%s grace period(s) ended as of %s", ended, today.isoformat())
     return ended
