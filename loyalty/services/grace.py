@@ -113,7 +113,7 @@ def grace_period_request(
         months=months,
         reason=reason,
         explanation=explanation,
-        requested_by=requested_by,
+        requested_by_id=requested_by.pk,
     )
     grace_period._history_user = requested_by  # type: ignore[attr-defined]
     grace_period.save()
@@ -221,7 +221,7 @@ def _evidence_store(
                 original_name=_base_name(file),
                 content_type=kind.content_type,
                 size=file.size,
-                uploaded_by=uploaded_by,
+                uploaded_by_id=uploaded_by.pk,
             )
             file.seek(0)
             evidence.file.save(f"{uuid4().hex}.{kind.extension}", File(_binary(file)), save=False)
@@ -308,7 +308,7 @@ def _grace_period_decide(
             code="comment_required",
         )
     locked.status = status
-    locked.decided_by = decided_by
+    locked.decided_by_id = decided_by.pk
     locked.decided_at = timezone.now()
     locked.decision_comment = comment
     update_fields = ["status", "decided_by", "decided_at", "decision_comment"]
