@@ -24,11 +24,11 @@ from crm.admin.scoping import CustomerScopedAdmin
 from crm.models import Customer
 from crm.selectors import customer_visibility_q
 from loyalty.models import GraceEvidence, GracePeriod, Program
+from loyalty.selectors import user_may_decide_grace_period
 from loyalty.services.grace import (
     grace_period_approve,
     grace_period_reject,
     grace_period_request,
-    user_may_decide_grace_period,
 )
 
 HISTORY_ROWS_SHOWN = 20

@@ -19,15 +19,15 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import transaction
-from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from crm.models import Customer
-from crm.selectors import customer_visibility_q, user_supervised_team_ids
+from crm.selectors import customer_visibility_q
 from loyalty.models import GraceEvidence, GracePeriod, Program
+from loyalty.selectors import grace_period_open_exists, user_may_decide_grace_period
 
 logger = logging.getLogger(__name__)
 
@@ -126,19 +126,6 @@ def grace_period_request(
         requested_by.pk,
     )
     return grace_period
-
-
-def grace_period_open_exists(*, customer_id: int, program_id: int) -> bool:
-    """A pending request, or an approved period that has not run out yet."""
-    today = timezone.localdate()
-    return (
-        GracePeriod.objects.filter(customer_id=customer_id, program_id=program_id)
-        .filter(
-            Q(status=GracePeriod.Status.PENDING)
-            | Q(status=GracePeriod.Status.APPROVED, ends_on__gt=today)
-        )
-        .exists()
-    )
 
 
 def _evidence_problems(files: Sequence[Any]) -> list[tuple[Any, str, dict | None]]:
@@ -267,16 +254,6 @@ def grace_period_reject(
         comment=comment,
         status=GracePeriod.Status.REJECTED,
     )
-
-
-def user_may_decide_grace_period(*, user: AbstractUser, grace_period: GracePeriod) -> bool:
-    """A supervisor of the customer's team, or a superuser; never the requester."""
-    if not user.is_active or grace_period.requested_by_id == user.pk:
-        return False
-    if user.is_superuser:
-        return True
-    team_id = grace_period.customer.team_id
-    return team_id is not None and team_id in user_supervised_team_ids(user)
 
 
 @transaction.atomic
