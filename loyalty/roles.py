@@ -13,6 +13,11 @@ _RM_PERMISSIONS = [
     "loyalty.view_membership",
     "loyalty.view_membershipchange",
     "loyalty.view_downgradewarning",
+    # Grace periods: an RM files requests with evidence; supervisors decide (change).
+    "loyalty.view_graceperiod",
+    "loyalty.add_graceperiod",
+    "loyalty.view_graceevidence",
+    "loyalty.add_graceevidence",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -24,6 +29,8 @@ _SUPERVISOR_PERMISSIONS = [
     "loyalty.view_evaluationrun",
     # "Evaluate now" on a membership; the tier itself is written by the evaluation only.
     "loyalty.change_membership",
+    # Approve or reject a grace period request of their teams' customers.
+    "loyalty.change_graceperiod",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -11,4 +11,10 @@ SCHEDULES: list[Schedule] = [
         minute="0",
         hour="1",
     ),
+    Schedule(
+        name="loyalty: end the grace periods that have run out",
+        task="loyalty.tasks.end_grace_periods_task",
+        minute="30",
+        hour="0",
+    ),
 ]

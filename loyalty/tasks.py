@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from loyalty.models import Program
 from loyalty.services.evaluation import program_evaluate
+from loyalty.services.grace import grace_periods_end
 
 
 @shared_task(
@@ -33,3 +34,22 @@ def evaluate_all_programs_task(*, as_of: str | None = None) -> list[int]:
     for program_id in program_ids:
         evaluate_program_task.delay(program_id=program_id, as_of=day)
     return program_ids
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def end_grace_periods_task(*, as_of: str | None = None) -> int:
+    """Daily: approved grace periods whose end has come by `as_of` (ISO date) are marked ended;
+    a second run ends nothing more.
+
+    By default as of yesterday, the day the nightly evaluation looks at: the evaluation counts
+    a period only while it is "approved", so ending it on its end date itself would take the
+    freeze away from the evaluation of the period's last day.
+    """
+    day = as_of or (timezone.localdate() - timedelta(days=1)).isoformat()
+    return grace_periods_end(today=date.fromisoformat(day))

@@ -223,6 +223,10 @@ CRM_IMPORT_PREVIEW_MAX_ROWS = env.int("CRM_IMPORT_PREVIEW_MAX_ROWS", default=50_
 # The import task's hard time limit (kept under the broker's visibility timeout). A job left
 # "running" by a killed worker is taken over once it has run this long: no worker is still at it.
 CRM_IMPORT_TIME_LIMIT_S = env.int("CRM_IMPORT_TIME_LIMIT_S", default=60 * 60)
+# Grace periods (loyalty): evidence files per request, and each file's size. The types are fixed
+# (PDF, JPEG, PNG) and recognised by content.
+LOYALTY_GRACE_MAX_FILES = env.int("LOYALTY_GRACE_MAX_FILES", default=5)
+LOYALTY_GRACE_MAX_FILE_BYTES = env.int("LOYALTY_GRACE_MAX_FILE_BYTES", default=5 * 1024 * 1024)
 
 # --- Exports (django-import-export) ---------------------------------------------------------
 # No exported cell starts a formula in a spreadsheet; crm.admin.exports also quotes +, -, @,
