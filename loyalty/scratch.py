@@ -141,7 +141,7 @@ class Scratch:
             f" LEFT JOIN {DowngradeWarning._meta.db_table} w"
             "  ON w.membership_id = ms.id AND w.status = %s"
             " LEFT JOIN (SELECT customer_id"
-            f"  FROM {GracePeriod._meta.db_table} WHERE program_id = %s AND status = %s"
+            f"  FROM {GracePeriod._meta.db_table} WHERE program_id = %s AND status IN (%s, %s)"
             "  AND starts_on <= %s AND ends_on > %s GROUP BY customer_id) g"
             "  ON g.customer_id = c.id"
             " LEFT JOIN (SELECT customer_id, MAX(occurred_at) AS occurred_at"
@@ -155,7 +155,9 @@ class Scratch:
             program_id,
             DowngradeWarning.Status.OPEN,
             program_id,
+            # An ended period still covered its days: a re-run of a past day sees it.
             GracePeriod.Status.APPROVED,
+            GracePeriod.Status.ENDED,
             adapt(self.as_of),
             adapt(self.as_of),
             CreditEvent.Severity.SERIOUS,
