@@ -196,6 +196,25 @@ def test_a_grace_period_crossing_the_deadline_blocks_the_downgrade(
     assert not DowngradeWarning.objects.filter(status=DowngradeWarning.Status.OPEN).exists()
 
 
+def test_an_ended_grace_period_still_covers_its_days_on_a_rerun(
+    program, customer, warned_in_april
+):
+    """The end task may have run before a failed night is evaluated again."""
+    GracePeriod.objects.create(
+        customer=customer,
+        program=program,
+        months=1,
+        reason=GracePeriod.Reason.ILLNESS,
+        requested_by=UserFactory(),
+        decided_by=UserFactory(),
+        status=GracePeriod.Status.ENDED,
+        starts_on=date(2026, 4, 20),
+        ends_on=date(2026, 5, 20),
+    )
+    evaluate(program, date(2026, 5, 1))
+    assert rank(customer, program) == 3
+
+
 def test_a_pending_grace_period_blocks_nothing(program, customer, warned_in_april):
     GracePeriod.objects.create(
         customer=customer,
