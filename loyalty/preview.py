@@ -97,12 +97,17 @@ def rules_preview(
 
 
 def rules_compare(
-    *, program: Program, rules: ProgramRules, as_of: date | None = None
+    *,
+    program: Program,
+    rules: ProgramRules,
+    saved_rules: ProgramRules | None = None,
+    as_of: date | None = None,
 ) -> list[TierComparison]:
-    """`rules_preview` of the saved rules and of `rules`, tier by tier (twice its queries,
-    plus the 3 that load the saved rules)."""
+    """`rules_preview` of the saved rules and of `rules`, tier by tier: twice its queries,
+    plus the 3 that load the saved rules unless they are given."""
     as_of = as_of or timezone.localdate()
-    saved = rules_preview(program=program, rules=ProgramRules.load(program.pk), as_of=as_of)
+    saved_rules = saved_rules or ProgramRules.load(program.pk)
+    saved = rules_preview(program=program, rules=saved_rules, as_of=as_of)
     proposed = {
         movement.rank: movement
         for movement in rules_preview(program=program, rules=rules, as_of=as_of)
