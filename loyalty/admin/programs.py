@@ -1,12 +1,16 @@
 """Programs, tiers and their criteria, tuned by supervisors; RMs may only look."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.admin import thresholds
 from loyalty.models import (
     Condition,
     CriterionGroup,
@@ -47,6 +51,33 @@ class ProgramAdmin(admin.ModelAdmin):
     def tier_count(self, program: Program) -> int:
         return program.tier_count  # type: ignore[attr-defined]
 
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<path:object_id>/thresholds/",
+                self.admin_site.admin_view(self.thresholds_view),
+                name=thresholds.URL_NAME,
+            ),
+            *super().get_urls(),
+        ]
+
+    def thresholds_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return thresholds.thresholds_view(self, request, object_id)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        if request.user.has_perm(thresholds.PERMISSION):
+            extra_context["thresholds_url"] = reverse(
+                f"{self.admin_site.name}:{thresholds.URL_NAME}", args=[object_id]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 class CriterionGroupInline(admin.TabularInline):
     model = CriterionGroup
@@ -78,10 +109,46 @@ class TierAdmin(admin.ModelAdmin):
     inlines = (CriterionGroupInline,)
 
 
+class ConditionForm(forms.ModelForm):
+    """An existing condition's threshold is read-only here: it changes on the program's
+    "Thresholds: preview and save" page, which shows first who would move."""
+
+    class Meta:
+        model = Condition
+        fields = ("group", "metric", "window_months", "operator", "threshold", "parameters")
+        help_texts = {
+            "threshold": _(
+                "Set when the condition is added. Afterwards it changes on the program's "
+                "page “Thresholds: preview and save”, which shows first how many "
+                "customers would move."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("threshold")
+        if field is None or self.instance.pk is None:
+            return
+        # A disabled field ignores what is posted for it and keeps the saved value.
+        field.disabled = True
+        program_id = self.instance.group.tier.program_id
+        field.help_text = format_html(
+            '{} <a href="{}">{}</a>',
+            _("Change it on the program's preview page:"),
+            reverse(f"admin:{thresholds.URL_NAME}", args=[program_id]),
+            _("Thresholds: preview and save"),
+        )
+
+
 class ConditionInline(admin.TabularInline):
     model = Condition
+    form = ConditionForm
     extra = 1
     fields = ("metric", "window_months", "operator", "threshold", "parameters")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Condition]:
+        # Each existing row's help links to its program's page.
+        return super().get_queryset(request).select_related("group__tier")
 
 
 @admin.register(CriterionGroup)
@@ -93,9 +160,27 @@ class CriterionGroupAdmin(admin.ModelAdmin):
     autocomplete_fields = ("tier",)
     inlines = (ConditionInline,)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.has_perm(thresholds.PERMISSION):
+            return (*fields, "thresholds_link")
+        return fields
+
+    @admin.display(description=_("thresholds"))
+    def thresholds_link(self, group: CriterionGroup) -> str:
+        if not group.pk:
+            return str(_("Set with each new condition below."))
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            _("Existing conditions' thresholds change on the program's preview page:"),
+            reverse(f"admin:{thresholds.URL_NAME}", args=[group.tier.program_id]),
+            _("Thresholds: preview and save"),
+        )
+
 
 @admin.register(Condition)
 class ConditionAdmin(admin.ModelAdmin):
+    form = ConditionForm
     list_display = ("__str__", "group", "metric", "window_months", "operator", "threshold")
     list_filter = ("metric", "group__tier__program")
     list_select_related = ("group__tier__program",)
