@@ -10,26 +10,11 @@ LAST_CHANGES = 5
 
 
 def memberships_context(customer: Any, request: Any) -> dict[str, Any]:
-    """Per program the tier and its last changes: one query, plus one per program."""
-    from loyalty.models import Membership, MembershipChange
+    """Per active program the membership's explanation (loyalty.explain): one query for the
+    programs, then a fixed number per program, the history read with a LIMIT."""
+    from loyalty.explain import memberships_explain
 
-    memberships = list(
-        Membership.objects.filter(customer=customer)
-        .select_related("program", "tier")
-        .order_by("program__code")
-    )
-    rows = [
-        {
-            "membership": membership,
-            "changes": list(
-                MembershipChange.objects.filter(membership=membership)
-                .select_related("from_tier", "to_tier", "changed_by")
-                .order_by("-evaluated_on", "-id")[:LAST_CHANGES]
-            ),
-        }
-        for membership in memberships
-    ]
-    return {"rows": rows}
+    return {"explanations": memberships_explain(customer=customer, history_limit=LAST_CHANGES)}
 
 
 def register_panels() -> None:

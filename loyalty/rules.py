@@ -189,7 +189,7 @@ def with_thresholds(rules: ProgramRules, thresholds: Mapping[int, Decimal]) -> P
     """The same rules with some conditions' thresholds changed: {condition id: threshold}."""
 
     def changed(condition: ConditionRule) -> ConditionRule:
-        if condition.id in thresholds:
+        if condition.id is not None and condition.id in thresholds:
             return replace(condition, threshold=thresholds[condition.id])
         return condition
 

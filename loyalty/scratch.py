@@ -115,7 +115,9 @@ class Scratch:
 
     def _customers_sql(self) -> tuple[str, list[Any]]:
         """Every customer existing on `as_of` with their membership state and metrics."""
-        joins, metric_selects, params = [], [], []
+        joins: list[str] = []
+        metric_selects: list[str] = []
+        params: list[Any] = []
         for key, column in self.columns.items():
             metric_sql, metric_params = self._metric_sql(key)
             joins.append(f" LEFT JOIN ({metric_sql}) {column}_q ON {column}_q.customer_id = c.id")
@@ -214,6 +216,8 @@ class Scratch:
             sql, tier_params = self._tier_sql(tier)
             whens.append(f" WHEN {sql} THEN {int(tier.rank)}")
             params.extend(tier_params)
+        if not whens:
+            return "0", []
         return f"CASE{''.join(whens)} ELSE 0 END", params
 
     def _qualified_group_sql(self) -> tuple[str, list[Any]]:
@@ -222,6 +226,8 @@ class Scratch:
             sql, group_params = self._group_sql(group)
             whens.append(f" WHEN {sql} THEN {index}")
             params.extend(group_params)
+        if not whens:
+            return "NULL", []
         return f"CASE{''.join(whens)} ELSE NULL END", params
 
     def _under_ratio_sql(self) -> tuple[str, list[Any]]:
@@ -319,7 +325,7 @@ class Scratch:
         """The one customer's row, for an evaluation of one customer and its explanation."""
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT * FROM {TABLE}")
-            names = [column.name for column in cursor.description]
+            names = [column[0] for column in cursor.description]
             found = cursor.fetchone()
         return dict(zip(names, found, strict=True)) if found else None
 

@@ -57,12 +57,14 @@ class Metric:
     """One measure of a customer, computed for all customers at once.
 
     `parameter_choices` names the parameters a condition may give and the values each accepts;
-    `required_parameters` those it must give.
+    `required_parameters` those it must give. `counts` says its values are whole numbers
+    (orders, products): explanations show them without decimals.
     """
 
     code: ClassVar[str]
     label: ClassVar[str | Promise]
     takes_window: ClassVar[bool] = True
+    counts: ClassVar[bool] = False
     parameter_choices: ClassVar[dict[str, Iterable[str]]] = {}
     required_parameters: ClassVar[frozenset[str]] = frozenset()
 

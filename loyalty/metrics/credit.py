@@ -23,6 +23,7 @@ class MonthsWithoutCreditEvent(Metric):
 
     code = "months_without_credit_event"
     label = _("Months without a serious credit event")
+    counts = True
     takes_window = False
 
     def values(

@@ -17,6 +17,7 @@ class IntermediateProducts(Metric):
 
     code = "intermediate_products"
     label = _("Intermediate products held")
+    counts = True
     takes_window = False
 
     def values(

@@ -14,6 +14,7 @@ class QualityReviews(Metric):
 
     code = "quality_reviews"
     label = _("Number of quality reviews")
+    counts = True
 
     def values(
         self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]

@@ -64,6 +64,7 @@ class Orders(Metric):
 
     code = "orders"
     label = _("Number of orders")
+    counts = True
 
     def values(
         self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
@@ -85,6 +86,7 @@ class TransactionsOfKind(Metric):
 
     code = "transactions_of_kind"
     label = _("Number of transactions of a kind")
+    counts = True
     parameter_choices = {"kind": Transaction.Kind.values}
     required_parameters = frozenset({"kind"})
 

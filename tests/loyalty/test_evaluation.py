@@ -230,3 +230,18 @@ def test_evaluate_one_customer_now_records_the_user(program, as_of, supervisor):
         )
         is None
     )
+
+
+@pytest.mark.parametrize("with_tier", [False, True])
+def test_a_program_without_criteria_evaluates_to_nothing(as_of, with_tier):
+    """A program a supervisor has only started to set up: no tier, or a tier without groups."""
+    program = ProgramFactory(code="draft")
+    if with_tier:
+        TierFactory(program=program, rank=1, name="Member")
+    CustomerFactory()
+
+    run = program_evaluate(program_id=program.pk, as_of=as_of)
+
+    assert run.status == EvaluationRun.Status.DONE
+    assert run.customers_evaluated == 1
+    assert not Membership.objects.filter(program=program).exists()

@@ -196,9 +196,7 @@ def test_a_grace_period_crossing_the_deadline_blocks_the_downgrade(
     assert not DowngradeWarning.objects.filter(status=DowngradeWarning.Status.OPEN).exists()
 
 
-def test_an_ended_grace_period_still_covers_its_days_on_a_rerun(
-    program, customer, warned_in_april
-):
+def test_an_ended_grace_period_still_covers_its_days_on_a_rerun(program, customer, warned_in_april):
     """The end task may have run before a failed night is evaluated again."""
     GracePeriod.objects.create(
         customer=customer,
