@@ -12,6 +12,9 @@ _RM_PERMISSIONS = [
     "loyalty.view_condition",
     "loyalty.view_membership",
     "loyalty.view_membershipchange",
+    # Unusual spends of their customers: accepted or rejected through the services.
+    "loyalty.view_stabilityflag",
+    "loyalty.change_stabilityflag",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,

@@ -1,5 +1,5 @@
 """loyalty's admin, one module per area; importing them registers the ModelAdmins."""
 
-from loyalty.admin import memberships, programs
+from loyalty.admin import memberships, programs, stability
 
-__all__ = ["memberships", "programs"]
+__all__ = ["memberships", "programs", "stability"]
