@@ -175,7 +175,8 @@ def _review(
             _("Only a spend waiting for review can be accepted or rejected."), code="not_pending"
         )
     locked.status = status
-    locked.reviewed_by, locked.reviewed_at, locked.comment = reviewed_by, timezone.now(), comment
+    locked.reviewed_by_id, locked.reviewed_at = reviewed_by.pk, timezone.now()
+    locked.comment = comment
     locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "comment"])
     return locked
 
