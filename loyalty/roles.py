@@ -18,6 +18,9 @@ _RM_PERMISSIONS = [
     "loyalty.add_graceperiod",
     "loyalty.view_graceevidence",
     "loyalty.add_graceevidence",
+    # Unusual spends of their customers: accepted or rejected through the services.
+    "loyalty.view_stabilityflag",
+    "loyalty.change_stabilityflag",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,

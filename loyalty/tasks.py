@@ -9,6 +9,7 @@ from django.utils import timezone
 from loyalty.models import Program
 from loyalty.services.evaluation import program_evaluate
 from loyalty.services.grace import grace_periods_end
+from loyalty.services.stability import unusual_spend_flag
 
 
 @shared_task(
@@ -28,8 +29,11 @@ def evaluate_program_task(*, program_id: int, as_of: str) -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,))
 def evaluate_all_programs_task(*, as_of: str | None = None) -> list[int]:
-    """Nightly: one evaluation task per active program, as of yesterday (a whole day)."""
+    """Nightly: one evaluation task per active program, as of yesterday (a whole day).
+
+    The day's unusual spends are flagged first, so that the evaluations leave them out."""
     day = as_of or (timezone.localdate() - timedelta(days=1)).isoformat()
+    unusual_spend_flag(as_of=date.fromisoformat(day))
     program_ids = list(Program.objects.filter(is_active=True).values_list("pk", flat=True))
     for program_id in program_ids:
         evaluate_program_task.delay(program_id=program_id, as_of=day)

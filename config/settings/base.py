@@ -4,6 +4,7 @@ The README has the table of variables. With `DJANGO_DEBUG=0` the secret key must
 the security settings are on, so `manage.py check --deploy` is clean.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -227,6 +228,16 @@ CRM_IMPORT_TIME_LIMIT_S = env.int("CRM_IMPORT_TIME_LIMIT_S", default=60 * 60)
 # (PDF, JPEG, PNG) and recognised by content.
 LOYALTY_GRACE_MAX_FILES = env.int("LOYALTY_GRACE_MAX_FILES", default=5)
 LOYALTY_GRACE_MAX_FILE_BYTES = env.int("LOYALTY_GRACE_MAX_FILE_BYTES", default=5 * 1024 * 1024)
+
+# Stability (loyalty): a purchase of the last LOYALTY_STABILITY_LOOKBACK_DAYS days above
+# LOYALTY_STABILITY_MULTIPLIER times the median of the customer's monthly purchase totals over
+# the LOYALTY_STABILITY_TRAILING_MONTHS calendar months before is flagged and does not count
+# until an RM accepts it; fewer than LOYALTY_STABILITY_MIN_MONTHS months with purchases is no
+# pattern yet.
+LOYALTY_STABILITY_MULTIPLIER = Decimal(env.str("LOYALTY_STABILITY_MULTIPLIER", default="5"))
+LOYALTY_STABILITY_LOOKBACK_DAYS = env.int("LOYALTY_STABILITY_LOOKBACK_DAYS", default=7)
+LOYALTY_STABILITY_TRAILING_MONTHS = env.int("LOYALTY_STABILITY_TRAILING_MONTHS", default=12)
+LOYALTY_STABILITY_MIN_MONTHS = env.int("LOYALTY_STABILITY_MIN_MONTHS", default=3)
 
 # --- Exports (django-import-export) ---------------------------------------------------------
 # No exported cell starts a formula in a spreadsheet; crm.admin.exports also quotes +, -, @,

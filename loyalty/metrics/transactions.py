@@ -1,16 +1,33 @@
 from datetime import date
 from typing import Any
 
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Transaction
 from loyalty.metrics.base import Metric, register
 
+# The module, not the package: loyalty.models imports the metrics for the Condition's choices.
+from loyalty.models.stability import StabilityFlag
+
 
 def _in_window(window_start, window_end) -> Q:
     return Q(occurred_at__gte=window_start, occurred_at__lt=window_end)
+
+
+def _counted_transactions() -> QuerySet:
+    """Transactions that count: no unusual spend waiting for review or rejected, nor a refund
+    of one (else its refund would take back spend that never counted).
+
+    Two NOT EXISTS, not one with an OR: PostgreSQL turns each into a hash anti-join over the
+    few flags instead of a subplan run for every transaction.
+    """
+    not_counted = StabilityFlag.objects.exclude(status=StabilityFlag.Status.ACCEPTED)
+    return Transaction.objects.filter(
+        ~Exists(not_counted.filter(transaction_id=OuterRef("pk"))),
+        ~Exists(not_counted.filter(transaction_id=OuterRef("refund_of_id"))),
+    )
 
 
 @register
@@ -39,7 +56,8 @@ class Spend(Metric):
             purchases &= Q(**{name: value})
             refunds &= Q(**{f"refund_of__{name}": value})
         return (
-            Transaction.objects.filter(_in_window(window.starts_at, window.ends_before))
+            _counted_transactions()
+            .filter(_in_window(window.starts_at, window.ends_before))
             .filter(purchases | refunds)
             .order_by()
             .values("customer_id")
@@ -71,7 +89,8 @@ class Orders(Metric):
     ) -> QuerySet:
         window = self.window(as_of=as_of, window_months=window_months)
         return (
-            Transaction.objects.filter(
+            _counted_transactions()
+            .filter(
                 _in_window(window.starts_at, window.ends_before), kind=Transaction.Kind.PURCHASE
             )
             .order_by()
@@ -95,9 +114,8 @@ class TransactionsOfKind(Metric):
     ) -> QuerySet:
         window = self.window(as_of=as_of, window_months=window_months)
         return (
-            Transaction.objects.filter(
-                _in_window(window.starts_at, window.ends_before), kind=parameters["kind"]
-            )
+            _counted_transactions()
+            .filter(_in_window(window.starts_at, window.ends_before), kind=parameters["kind"])
             .order_by()
             .values("customer_id")
             .annotate(value=Count("id"))
