@@ -1,6 +1,6 @@
 """The evaluation's scratch table: one row per customer of a program with every metric of its
 rules, the tier the customer qualifies for and what the rules of movement decide, filled by
-ONE INSERT ... SELECT whatever the number of customers.
+ONE CREATE TABLE ... AS SELECT whatever the number of customers.
 
 The evaluation (services/evaluation.py) writes memberships, history and warnings from it with
 a few set-based statements; the rule-change preview only counts it. The SQL is built from the
@@ -28,10 +28,11 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
+from django.db.models import Q, QuerySet
 
 from crm.models import CreditEvent, Customer
 from loyalty.metrics import get_metric
-from loyalty.metrics.base import end_of_day
+from loyalty.metrics.base import GroupedMetric, end_of_day, grouped_values
 from loyalty.models import DowngradeWarning, GracePeriod, MembershipChange
 from loyalty.rules import ConditionRule, GroupRule, MetricKey, ProgramRules, TierRule
 
@@ -71,22 +72,12 @@ class Scratch:
 
     # -- building ------------------------------------------------------------------------
 
-    def create(self) -> None:
-        metrics = "".join(f", {column} NUMERIC(20, 2)" for column in self.columns.values())
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {TABLE} ("
-                "customer_id BIGINT PRIMARY KEY, membership_id BIGINT, current_rank INTEGER,"
-                " months_under INTEGER, warning_id BIGINT, warning_deadline DATE,"
-                " grace INTEGER, blocked INTEGER, credit_event_at TIMESTAMP WITH TIME ZONE"
-                f"{metrics}, qualified_rank INTEGER, qualified_group INTEGER,"
-                " under_ratio INTEGER, to_rank INTEGER, kind VARCHAR(20))"
-            )
-
     def fill(self) -> None:
+        """CREATE TABLE ... AS SELECT: unlike INSERT ... SELECT, PostgreSQL may compute the
+        metrics' aggregates with parallel workers."""
         sql, params = self._fill_sql()
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
             cursor.execute(sql, params)
             if connection.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {TABLE}")
@@ -101,12 +92,9 @@ class Scratch:
         qualified_group, p2 = self._qualified_group_sql()
         under_ratio, p3 = self._under_ratio_sql()
         to_rank, kind, p4 = self._decision_sql()
-        metric_columns = "".join(f", {column}" for column in self.columns.values())
         sql = (
-            f"INSERT INTO {TABLE} (customer_id, membership_id, current_rank, months_under,"
-            f" warning_id, warning_deadline, grace, blocked, credit_event_at{metric_columns},"
-            " qualified_rank, qualified_group, under_ratio, to_rank, kind)"
-            f" SELECT d.*, {to_rank}, {kind} FROM ("
+            f"CREATE TEMPORARY TABLE {TABLE} AS"
+            f" SELECT d.*, {to_rank} AS to_rank, {kind} AS kind FROM ("
             f"SELECT q.*, {qualified_rank} AS qualified_rank,"
             f" {qualified_group} AS qualified_group, {under_ratio} AS under_ratio"
             f" FROM ({base}) q) d"
@@ -116,15 +104,19 @@ class Scratch:
     def _customers_sql(self) -> tuple[str, list[Any]]:
         """Every customer existing on `as_of` with their membership state and metrics."""
         joins: list[str] = []
-        metric_selects: list[str] = []
         params: list[Any] = []
-        for key, column in self.columns.items():
-            metric_sql, metric_params = self._metric_sql(key)
-            joins.append(f" LEFT JOIN ({metric_sql}) {column}_q ON {column}_q.customer_id = c.id")
-            metric_selects.append(
-                f", ROUND(COALESCE(CAST({column}_q.value AS NUMERIC), 0), 2) AS {column}"
-            )
+        found_in: dict[str, str] = {}  # metric column -> "subquery.column" holding its value
+        for alias, (rows, columns) in enumerate(self._metric_queries()):
+            if self.customer_id is not None:
+                rows = rows.filter(customer_id=self.customer_id)
+            metric_sql, metric_params = rows.query.sql_with_params()
+            joins.append(f" LEFT JOIN ({metric_sql}) q{alias} ON q{alias}.customer_id = c.id")
             params.extend(metric_params)
+            found_in.update({column: f"q{alias}.{value}" for column, value in columns.items()})
+        metric_selects = [
+            f", ROUND(COALESCE(CAST({found_in[column]} AS NUMERIC), 0), 2) AS {column}"
+            for column in self.columns.values()
+        ]
         block_starts = end_of_day(
             self.as_of - relativedelta(months=self.movement.credit_block_months)
         )
@@ -172,17 +164,28 @@ class Scratch:
             tail.append(self.customer_id)
         return sql, [*head, *params, *tail]
 
-    def _metric_sql(self, key: MetricKey) -> tuple[str, tuple[Any, ...]]:
-        code, window_months, parameters = key
-        metric = get_metric(code)
-        rows = metric.values(
-            as_of=self.as_of,
-            window_months=window_months,
-            parameters=metric.clean_parameters(dict(parameters)),
-        )
-        if self.customer_id is not None:
-            rows = rows.filter(customer_id=self.customer_id)
-        return rows.query.sql_with_params()
+    def _metric_queries(self) -> list[tuple[QuerySet, dict[str, str]]]:
+        """One query per metric, except that grouped metrics of one source share a query:
+        [(rows of customer_id and values, {metric column: the query's column})]."""
+        queries: list[tuple[QuerySet, dict[str, str]]] = []
+        grouped: dict[str, list[tuple[str, GroupedMetric, Q]]] = {}
+        for (code, window_months, parameters), column in self.columns.items():
+            metric = get_metric(code)
+            cleaned = metric.clean_parameters(dict(parameters))
+            if isinstance(metric, GroupedMetric):
+                rows = metric.rows(
+                    as_of=self.as_of, window_months=window_months, parameters=cleaned
+                )
+                grouped.setdefault(metric.source_name, []).append((column, metric, rows))
+            else:
+                values = metric.values(
+                    as_of=self.as_of, window_months=window_months, parameters=cleaned
+                )
+                queries.append((values, {column: "value"}))
+        for metrics in grouped.values():
+            columns = {column: column for column, _metric, _rows in metrics}
+            queries.append((grouped_values(metrics), columns))
+        return queries
 
     def _condition_sql(self, condition: ConditionRule, ratio: Decimal) -> tuple[str, list[Any]]:
         column = self.columns[condition.key]
@@ -339,7 +342,6 @@ def scratch_table(
 ) -> Iterator[Scratch]:
     """The filled scratch table, dropped on the way out (call inside a transaction)."""
     scratch = Scratch(rules, as_of=as_of, movement=movement, customer_id=customer_id)
-    scratch.create()
     try:
         scratch.fill()
         yield scratch

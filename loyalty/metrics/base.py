@@ -9,14 +9,16 @@ from the day after D minus N months to the end of D, both included. As of 2026-0
 months are 2026-01-01 .. 2026-03-31.
 """
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 from typing import Any, ClassVar
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Aggregate, Func, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -122,6 +124,58 @@ class Metric:
         self.clean_window(window_months)
         assert window_months is not None  # noqa: S101 - clean_window refused a missing one
         return Window.ending(as_of=as_of, months=window_months)
+
+
+class GroupedMetric(Metric):
+    """An aggregate over one source's rows per customer, e.g. spend over transactions.
+
+    The evaluation computes every grouped metric of the same `source_name` in ONE GROUP BY
+    (`grouped_values`), each aggregate filtered to its own rows: one scan of the transactions
+    for spend, card spend, orders and card repayments together.
+    """
+
+    source_name: ClassVar[str]
+
+    def source(self) -> QuerySet:
+        """All the rows this metric may count (of every customer, any time)."""
+        raise NotImplementedError
+
+    def rows(self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]) -> Q:
+        """The source rows that count for this metric, window included."""
+        raise NotImplementedError
+
+    def aggregate(self, rows: Q) -> Aggregate | Func:
+        """The per-customer value over `rows` (an aggregate with filter=rows)."""
+        raise NotImplementedError
+
+    def values(
+        self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
+    ) -> QuerySet:
+        return grouped_values(
+            [
+                (
+                    "value",
+                    self,
+                    self.rows(as_of=as_of, window_months=window_months, parameters=parameters),
+                )
+            ]
+        )
+
+
+def grouped_values(metrics: list[tuple[str, "GroupedMetric", Q]]) -> QuerySet:
+    """Rows of (customer_id, alias...) for metrics of one source: [(alias, metric, rows)]."""
+    source_names = {metric.source_name for _alias, metric, _rows in metrics}
+    if len(source_names) != 1:
+        raise ValueError(f"Metrics of one source only, not {sorted(source_names)}.")
+    any_rows = reduce(operator.or_, (rows for _alias, _metric, rows in metrics))
+    return (
+        metrics[0][1]
+        .source()
+        .filter(any_rows)
+        .order_by()
+        .values("customer_id")
+        .annotate(**{alias: metric.aggregate(rows) for alias, metric, rows in metrics})
+    )
 
 
 _REGISTRY: dict[str, Metric] = {}

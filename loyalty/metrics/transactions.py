@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Transaction
-from loyalty.metrics.base import Metric, register
+from loyalty.metrics.base import GroupedMetric, register
 
 # The module, not the package: loyalty.models imports the metrics for the Condition's choices.
 from loyalty.models.stability import StabilityFlag
@@ -30,8 +30,15 @@ def _counted_transactions() -> QuerySet:
     )
 
 
+class _TransactionMetric(GroupedMetric):
+    source_name = "transactions"
+
+    def source(self) -> QuerySet:
+        return _counted_transactions()
+
+
 @register
-class Spend(Metric):
+class Spend(_TransactionMetric):
     """Purchases minus refunds in the window, optionally of one category or payment method.
 
     A refund counts when it happens (inside the window), whatever the date of its purchase; the
@@ -46,61 +53,40 @@ class Spend(Metric):
         "payment_method": Transaction.PaymentMethod.values,
     }
 
-    def values(
-        self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
-    ) -> QuerySet:
+    def rows(self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]) -> Q:
         window = self.window(as_of=as_of, window_months=window_months)
         purchases = Q(kind=Transaction.Kind.PURCHASE)
         refunds = Q(kind=Transaction.Kind.REFUND)
         for name, value in parameters.items():
             purchases &= Q(**{name: value})
             refunds &= Q(**{f"refund_of__{name}": value})
-        return (
-            _counted_transactions()
-            .filter(_in_window(window.starts_at, window.ends_before))
-            .filter(purchases | refunds)
-            .order_by()
-            .values("customer_id")
-            .annotate(
-                value=Coalesce(
-                    Sum(
-                        Case(
-                            When(kind=Transaction.Kind.REFUND, then=-F("amount")),
-                            default=F("amount"),
-                        )
-                    ),
-                    0,
-                    output_field=Transaction._meta.get_field("amount"),
-                )
-            )
+        return _in_window(window.starts_at, window.ends_before) & (purchases | refunds)
+
+    def aggregate(self, rows: Q) -> Coalesce:
+        signed = Case(When(kind=Transaction.Kind.REFUND, then=-F("amount")), default=F("amount"))
+        return Coalesce(
+            Sum(signed, filter=rows), 0, output_field=Transaction._meta.get_field("amount")
         )
 
 
 @register
-class Orders(Metric):
+class Orders(_TransactionMetric):
     """The number of purchases in the window; a refund does not take an order back."""
 
     code = "orders"
     label = _("Number of orders")
     counts = True
 
-    def values(
-        self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
-    ) -> QuerySet:
+    def rows(self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]) -> Q:
         window = self.window(as_of=as_of, window_months=window_months)
-        return (
-            _counted_transactions()
-            .filter(
-                _in_window(window.starts_at, window.ends_before), kind=Transaction.Kind.PURCHASE
-            )
-            .order_by()
-            .values("customer_id")
-            .annotate(value=Count("id"))
-        )
+        return _in_window(window.starts_at, window.ends_before) & Q(kind=Transaction.Kind.PURCHASE)
+
+    def aggregate(self, rows: Q) -> Count:
+        return Count("id", filter=rows)
 
 
 @register
-class TransactionsOfKind(Metric):
+class TransactionsOfKind(_TransactionMetric):
     """The number of transactions of one kind in the window, e.g. card repayments."""
 
     code = "transactions_of_kind"
@@ -109,14 +95,9 @@ class TransactionsOfKind(Metric):
     parameter_choices = {"kind": Transaction.Kind.values}
     required_parameters = frozenset({"kind"})
 
-    def values(
-        self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]
-    ) -> QuerySet:
+    def rows(self, *, as_of: date, window_months: int | None, parameters: dict[str, Any]) -> Q:
         window = self.window(as_of=as_of, window_months=window_months)
-        return (
-            _counted_transactions()
-            .filter(_in_window(window.starts_at, window.ends_before), kind=parameters["kind"])
-            .order_by()
-            .values("customer_id")
-            .annotate(value=Count("id"))
-        )
+        return _in_window(window.starts_at, window.ends_before) & Q(kind=parameters["kind"])
+
+    def aggregate(self, rows: Q) -> Count:
+        return Count("id", filter=rows)

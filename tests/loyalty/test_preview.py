@@ -22,9 +22,9 @@ from tests.loyalty.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The savepoint, the scratch table (drop if exists, create, fill), the GROUP BY, the drop and
+# The savepoint, the scratch table (drop if exists, create as select), the GROUP BY, the drop and
 # the savepoint's release; PostgreSQL also ANALYZEs the table.
-QUERIES_FOR_A_PREVIEW = 7 + (connection.vendor == "postgresql")
+QUERIES_FOR_A_PREVIEW = 6 + (connection.vendor == "postgresql")
 
 
 @pytest.fixture
