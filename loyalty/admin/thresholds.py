@@ -211,6 +211,10 @@ def thresholds_view(
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
+                    for condition in changed:  # who changed which threshold: the admin's log
+                        model_admin.log_change(
+                            request, condition, [{"changed": {"fields": ["threshold"]}}]
+                        )
                     model_admin.message_user(
                         request, _saved_message(len(changed)), messages.SUCCESS
                     )

@@ -85,7 +85,15 @@ class Membership(models.Model):
 
 
 class MembershipChange(models.Model):
-    """History: every change of tier, why, and by whom (a run or a named user)."""
+    """History: every change of tier, why, and by whom (a run or a named user).
+
+    Only `membership` is a foreign key in the database. The other relations keep Django's
+    on_delete (CASCADE, PROTECT, SET_NULL are the ORM's) without a database constraint: the
+    evaluation writes hundreds of thousands of rows in one statement, and PostgreSQL checks
+    each constraint with a trigger call per row at commit (17 s for 400,000 rows with six
+    of them, `python -m bench.tiers`). Customer and program repeat the membership's. Columns
+    only a rare deletion looks up (a tier, a user) have no index of their own either.
+    """
 
     class Kind(models.TextChoices):
         JOINED = "joined", _("joined")
@@ -98,18 +106,23 @@ class MembershipChange(models.Model):
     )
     customer = models.ForeignKey(
         "crm.Customer",
+        db_constraint=False,
+        db_index=False,
         on_delete=models.CASCADE,
         related_name="membership_changes",
         verbose_name=_("customer"),
     )
     program = models.ForeignKey(
         Program,
+        db_constraint=False,
         on_delete=models.CASCADE,
         related_name="membership_changes",
         verbose_name=_("program"),
     )
     from_tier = models.ForeignKey(
         Tier,
+        db_constraint=False,
+        db_index=False,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -117,13 +130,19 @@ class MembershipChange(models.Model):
         verbose_name=_("from tier"),
     )
     to_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("to tier")
+        Tier,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("to tier"),
+        db_constraint=False,
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     evaluated_on = models.DateField(_("evaluated on"))
     reason = models.JSONField(_("reason"), default=dict, blank=True)
     run = models.ForeignKey(
         EvaluationRun,
+        db_constraint=False,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -132,6 +151,8 @@ class MembershipChange(models.Model):
     )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_constraint=False,
+        db_index=False,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

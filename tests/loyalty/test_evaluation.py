@@ -20,9 +20,9 @@ from tests.loyalty.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The run row and its lock, the rules (3), the scratch table (drop, create as select, count, drop), the
-# writes (join 2, move, record, close warnings 5, month 2, open warnings), the final save;
-# PostgreSQL also ANALYZEs the scratch table.
+# The run row and its lock, the rules (3), the scratch table (drop, create as select, count,
+# drop), the writes (join 2, move, record, close warnings 5, month 2, open warnings), the final
+# save; PostgreSQL also ANALYZEs the scratch table.
 QUERIES_FOR_A_MONTHLY_RUN = 29 + (connection.vendor == "postgresql")
 
 

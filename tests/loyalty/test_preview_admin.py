@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -134,8 +135,12 @@ def test_supervisor_previews_then_saves(client, supervisor, bank, page, gold_car
         for query in queries.captured_queries
         if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
     ]
-    assert len(writes) == 1
+    # The thresholds, then who changed which one in the admin's log; nothing else.
+    assert len(writes) == 2
     assert writes[0].startswith('UPDATE "loyalty_condition" SET "threshold"')
+    assert writes[1].startswith('INSERT INTO "django_admin_log"')
+    entry = LogEntry.objects.get()
+    assert (entry.user, entry.object_id) == (supervisor, str(gold_card_spend.pk))
     assert response.url == page
     after = saved_thresholds(bank)
     assert after.pop(gold_card_spend.pk) == Decimal("40000.50")
