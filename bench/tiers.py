@@ -13,7 +13,9 @@ Then, as of yesterday:
   memberships, history rows, warnings), as the nightly task runs it;
 - `sql_only_s`: ONE hand-written statement computing the same metrics and both programs' tiers
   (serious credit events included) into a scratch table, writing nothing else;
-- `mismatches`: customers whose tier differs between the two (must be 0).
+- `mismatches`: customers whose tier differs between the two (must be 0);
+- `preview_bank_s` / `advice_bank_s`: the threshold page's preview of a changed bank threshold
+  and its advice for a 20% share, as a supervisor waits for them.
 Prints key=value lines; the headline `ratio_to_sql` (evaluate_s / sql_only_s) last.
 """
 
@@ -213,6 +215,33 @@ def _mismatches() -> int:
     return count
 
 
+def _preview(as_of: date) -> tuple[float, float]:
+    """The threshold page of the bank: a preview of gold's first threshold doubled, and the
+    threshold advice for it at 20%."""
+    from decimal import Decimal
+
+    from loyalty.models import Program
+    from loyalty.preview import rules_compare, threshold_for_share
+    from loyalty.rules import ProgramRules, with_thresholds
+
+    program = Program.objects.get(code="bank")
+    rules = ProgramRules.load(program.pk)
+    gold = next(tier for tier in rules.tiers if tier.rank == 3)
+    condition = gold.groups[0].conditions[0]
+    assert condition.id is not None  # noqa: S101 - loaded from the database
+    started = time.monotonic()
+    rules_compare(
+        program=program,
+        rules=with_thresholds(rules, {condition.id: condition.threshold * 2}),
+        saved_rules=rules,
+        as_of=as_of,
+    )
+    preview_s = time.monotonic() - started
+    started = time.monotonic()
+    threshold_for_share(program=program, condition=condition, share=Decimal("0.2"), as_of=as_of)
+    return preview_s, time.monotonic() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -227,6 +256,7 @@ def main() -> None:
     evaluate_s, changed = _evaluate(as_of)
     sql_only_s = _sql_only(as_of)
     mismatches = _mismatches()
+    preview_s, advice_s = _preview(as_of)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"as_of={as_of.isoformat()}")
     print(f"evaluate_s={evaluate_s:.1f}")
@@ -234,6 +264,8 @@ def main() -> None:
     print(f"peak_rss_mb={peak_rss_mb:.0f}")
     print(f"changed={changed}")
     print(f"mismatches={mismatches}")
+    print(f"preview_bank_s={preview_s:.1f}")
+    print(f"advice_bank_s={advice_s:.1f}")
     print(f"ratio_to_sql={evaluate_s / sql_only_s:.2f}")
 
 

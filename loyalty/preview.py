@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import Condition, Program
 from loyalty.rules import ConditionRule, GroupRule, ProgramRules, TierRule
-from loyalty.scratch import TABLE, scratch_table
+from loyalty.scratch import TABLE, Scratch, scratch_table
 from loyalty.services.evaluation import program_movement
 
 CENT = Decimal("0.01")
@@ -103,19 +103,58 @@ def rules_compare(
     saved_rules: ProgramRules | None = None,
     as_of: date | None = None,
 ) -> list[TierComparison]:
-    """`rules_preview` of the saved rules and of `rules`, tier by tier: twice its queries,
-    plus the 3 that load the saved rules unless they are given."""
+    """`rules_preview` of the saved rules and of `rules`, tier by tier.
+
+    When only thresholds differ (the preview page's case) the metrics are the same: ONE
+    scratch table is filled and both rules' tiers are counted in one GROUP BY, half the time of
+    two previews (at 1M customers the fill is what costs). Otherwise, two previews.
+    """
     as_of = as_of or timezone.localdate()
     saved_rules = saved_rules or ProgramRules.load(program.pk)
-    saved = rules_preview(program=program, rules=saved_rules, as_of=as_of)
-    proposed = {
-        movement.rank: movement
-        for movement in rules_preview(program=program, rules=rules, as_of=as_of)
-    }
+    if saved_rules.metric_keys() == rules.metric_keys():
+        saved, proposed_list = _compare_in_one_table(
+            program=program, rules=rules, saved_rules=saved_rules, as_of=as_of
+        )
+    else:
+        saved = rules_preview(program=program, rules=saved_rules, as_of=as_of)
+        proposed_list = rules_preview(program=program, rules=rules, as_of=as_of)
+    proposed = {movement.rank: movement for movement in proposed_list}
     return [
         TierComparison(saved=movement, proposed=proposed.get(movement.rank, movement))
         for movement in saved
     ]
+
+
+def _compare_in_one_table(
+    *, program: Program, rules: ProgramRules, saved_rules: ProgramRules, as_of: date
+) -> tuple[list[TierMovement], list[TierMovement]]:
+    if not any(tier.groups for tier in rules.tiers) or not any(
+        tier.groups for tier in saved_rules.tiers
+    ):
+        raise ValueError("rules without criterion groups cannot be previewed")
+    movement = program_movement(program)
+    # The saved rules' tier, over the same metric columns (same keys, same order).
+    saved_rank, params = Scratch(saved_rules, as_of=as_of, movement=movement).qualified_rank_sql()
+    with (
+        transaction.atomic(),
+        scratch_table(rules, as_of=as_of, movement=movement),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"SELECT current_rank, {saved_rank}, qualified_rank, COUNT(*)"  # noqa: S608
+            f" FROM {TABLE} GROUP BY 1, 2, 3",
+            params,
+        )
+        rows = [tuple(map(int, row)) for row in cursor.fetchall()]
+    saved: Counter = Counter()
+    proposed: Counter = Counter()
+    for now, saved_then, then, count in rows:
+        saved[now, saved_then] += count
+        proposed[now, then] += count
+    return (
+        _movements(saved_rules, [(*key, count) for key, count in saved.items()]),
+        _movements(rules, [(*key, count) for key, count in proposed.items()]),
+    )
 
 
 def threshold_for_share(

@@ -88,7 +88,7 @@ class Scratch:
 
     def _fill_sql(self) -> tuple[str, list[Any]]:
         base, params = self._customers_sql()
-        qualified_rank, p1 = self._qualified_rank_sql()
+        qualified_rank, p1 = self.qualified_rank_sql()
         qualified_group, p2 = self._qualified_group_sql()
         under_ratio, p3 = self._under_ratio_sql()
         to_rank, kind, p4 = self._decision_sql()
@@ -213,7 +213,7 @@ class Scratch:
             params.extend(group_params)
         return "(" + " OR ".join(parts) + ")", params
 
-    def _qualified_rank_sql(self) -> tuple[str, list[Any]]:
+    def qualified_rank_sql(self) -> tuple[str, list[Any]]:
         whens, params = [], []
         for tier in reversed(self.rules.tiers):
             sql, tier_params = self._tier_sql(tier)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from loyalty.models import Condition, DowngradeWarning, Membership, MembershipChange
@@ -268,3 +269,17 @@ def test_threshold_for_share_refuses_a_share_outside_zero_to_one(program, gold_c
         threshold_for_share(
             program=program, condition=condition_rule(gold_condition), share=Decimal(1)
         )
+
+
+def test_compare_fills_one_scratch_table_when_only_thresholds_change(
+    program, gold_condition, as_of
+):
+    customer_at(program, 1, "25000")
+
+    with CaptureQueriesContext(connection) as queries:
+        rules_compare(
+            program=program, rules=proposed(program, gold_condition, "20000"), as_of=as_of
+        )
+
+    fills = [q for q in queries.captured_queries if q["sql"].startswith("CREATE TEMPORARY")]
+    assert len(fills) == 1
