@@ -87,9 +87,10 @@ def _evaluate(as_of: date) -> tuple[float, int]:
     started = time.monotonic()
     changed = 0
     for program in Program.objects.filter(code__in=["bank", "shop"]).order_by("code"):
+        program_started = time.monotonic()
         run = program_evaluate(program_id=program.pk, as_of=as_of)
         changed += run.upgrades + run.downgrades + run.memberships_created
-        print(f"evaluate_{program.code}_s={time.monotonic() - started:.1f}")
+        print(f"evaluate_{program.code}_s={time.monotonic() - program_started:.1f}")
     return time.monotonic() - started, changed
 
 
