@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from loyalty.models import Condition, CriterionGroup, Program, Tier
+from loyalty.models import Condition, CriterionGroup, Tier
 
 MetricKey = tuple[str, int | None, tuple[tuple[str, Any], ...]]
 
@@ -89,11 +89,6 @@ class TierRule:
     groups: tuple[GroupRule, ...]
     id: int | None = None
 
-    def holding_group(
-        self, values: Mapping[MetricKey, Decimal], ratio: Decimal = Decimal(1)
-    ) -> GroupRule | None:
-        return next((group for group in self.groups if group.holds(values, ratio)), None)
-
 
 @dataclass(frozen=True)
 class ProgramRules:
@@ -161,14 +156,6 @@ class ProgramRules:
                     keys.setdefault(condition.key)
         return list(keys)
 
-    def qualify(self, values: Mapping[MetricKey, Decimal]) -> tuple[TierRule, GroupRule] | None:
-        """The highest tier whose criteria hold, and the group that holds."""
-        for tier in reversed(self.tiers):
-            group = tier.holding_group(values)
-            if group is not None:
-                return tier, group
-        return None
-
 
 def condition_rule(condition: Condition) -> ConditionRule:
     return ConditionRule(
@@ -179,10 +166,6 @@ def condition_rule(condition: Condition) -> ConditionRule:
         threshold=condition.threshold,
         parameters=tuple(sorted((condition.parameters or {}).items())),
     )
-
-
-def program_rules(program: Program | int) -> ProgramRules:
-    return ProgramRules.load(program if isinstance(program, int) else program.pk)
 
 
 def with_thresholds(rules: ProgramRules, thresholds: Mapping[int, Decimal]) -> ProgramRules:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm.models import Customer
 from crm.selectors import User, customer_visibility_q, user_supervised_team_ids
 from loyalty.metrics import get_metric
-from loyalty.models import Condition, GracePeriod, Program, Tier
+from loyalty.models import GracePeriod, Program, Tier
 
 
 def metric_values(
@@ -44,16 +44,6 @@ def metric_values_by_customer(
         metric=metric, as_of=as_of, window_months=window_months, parameters=parameters
     ).values_list("customer_id", "value")
     return {customer_id: Decimal(value) for customer_id, value in rows}
-
-
-def condition_values(*, condition: Condition, as_of: date) -> QuerySet:
-    """The metric of one condition, with its window and parameters, for all customers."""
-    return metric_values(
-        metric=condition.metric,
-        as_of=as_of,
-        window_months=condition.window_months,
-        parameters=condition.parameters,
-    )
 
 
 def grace_period_open_exists(*, customer_id: int, program_id: int) -> bool:
