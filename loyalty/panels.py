@@ -14,7 +14,10 @@ def memberships_context(customer: Any, request: Any) -> dict[str, Any]:
     programs, then a fixed number per program, the history read with a LIMIT."""
     from loyalty.explain import memberships_explain
 
-    return {"explanations": memberships_explain(customer=customer, history_limit=LAST_CHANGES)}
+    return {
+        "explanations": memberships_explain(customer=customer, history_limit=LAST_CHANGES),
+        "can_evaluate": request is not None and request.user.has_perm("loyalty.change_membership"),
+    }
 
 
 def register_panels() -> None:

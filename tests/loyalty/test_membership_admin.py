@@ -164,3 +164,41 @@ def test_the_lists_are_scoped_and_their_queries_bounded(
     customers = {row.customer for row in response.context["cl"].result_list}
     assert customers == set(mine)
     assert theirs not in customers
+
+
+def test_a_supervisor_evaluates_now_from_the_customers_page(client, supervisor, rm, program):
+    customer = CustomerFactory(owner=rm)
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+    TransactionFactory(customer=customer, amount="30000.00")
+    client.force_login(supervisor)
+    customer_page = reverse("admin:crm_customer_change", args=[customer.pk])
+    evaluate = reverse("admin:loyalty_membership_evaluate", args=[customer.pk, program.pk])
+
+    assert evaluate in client.get(customer_page).content.decode()
+    assert client.get(evaluate).status_code == 200  # the confirmation
+    assert Membership.objects.get(customer=customer).tier.rank == 1
+    response = client.post(evaluate, follow=True)
+
+    assert response.redirect_chain == [(customer_page, 302)]
+    assert "Bank: now Gold." in response.content.decode()
+    change = MembershipChange.objects.filter(customer=customer).latest("id")
+    assert (change.changed_by, change.to_tier.rank) == (supervisor, 3)
+
+
+def test_evaluate_now_is_refused_to_an_rm_and_hidden_from_other_teams(
+    client, rm, foreign_rm, supervisor, program
+):
+    mine = CustomerFactory(owner=rm)
+    theirs = CustomerFactory(owner=foreign_rm)
+    program_evaluate(program_id=program.pk, as_of=timezone.localdate())
+
+    client.force_login(rm)
+    evaluate_mine = reverse("admin:loyalty_membership_evaluate", args=[mine.pk, program.pk])
+    page = client.get(reverse("admin:crm_customer_change", args=[mine.pk])).content.decode()
+    assert evaluate_mine not in page
+    assert client.post(evaluate_mine).status_code == 403
+
+    client.force_login(supervisor)
+    evaluate_theirs = reverse("admin:loyalty_membership_evaluate", args=[theirs.pk, program.pk])
+    assert client.post(evaluate_theirs).status_code == 404
+    assert not MembershipChange.objects.filter(changed_by__isnull=False).exists()
