@@ -29,6 +29,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_celery_beat.models import PeriodicTask
 
 from crm.models import Customer, Transaction
 from loyalty.metrics import Metric, get_metric
@@ -42,7 +43,6 @@ from loyalty.models import (
     Program,
 )
 from loyalty.rules import ConditionRule, MetricKey, ProgramRules, TierRule
-from loyalty.schedules import SCHEDULES
 from loyalty.scratch import scratch_table
 from loyalty.services.evaluation import program_movement
 
@@ -547,10 +547,16 @@ def _tier_name(rules: ProgramRules, rank: int | None) -> str:
 
 
 def _nightly_time() -> time | None:
-    """The nightly run's time from its default beat schedule (supervisors may edit it)."""
-    schedule = next((s for s in SCHEDULES if s.task == NIGHTLY_TASK), None)
-    if schedule and schedule.hour.isdigit() and schedule.minute.isdigit():
-        return time(int(schedule.hour), int(schedule.minute))
+    """The nightly run's time as its beat schedule stands (supervisors may edit it in admin);
+    None when it is paused or not a plain daily time."""
+    task = (
+        PeriodicTask.objects.filter(task=NIGHTLY_TASK, enabled=True, crontab__isnull=False)
+        .select_related("crontab")
+        .first()
+    )
+    crontab = task.crontab if task else None
+    if crontab and crontab.hour.isdigit() and crontab.minute.isdigit():
+        return time(int(crontab.hour), int(crontab.minute))
     return None
 
 

@@ -1,13 +1,14 @@
 """A membership explains itself: values, distances, warnings, grace, credit blocks, the next
 evaluation (which must be what the evaluation then does) and the history."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from crm.models import Customer
 from loyalty.explain import membership_explain, requalification_day
@@ -422,3 +423,18 @@ def test_as_of_defaults_to_today(program):
     customer = customer_since_2025()
     assert membership_explain(customer=customer, program=program).as_of == timezone.localdate()
     assert timezone.localdate() == TODAY
+
+
+def test_the_next_evaluation_time_follows_the_schedule_as_edited(program):
+    customer = customer_since_2025()
+    nightly = PeriodicTask.objects.select_related("crontab").get(
+        task="loyalty.tasks.evaluate_all_programs_task"
+    )
+    nightly.crontab.hour, nightly.crontab.minute = "2", "15"
+    nightly.crontab.save()
+    next_evaluation = membership_explain(customer=customer, program=program).next_evaluation
+    assert next_evaluation.runs_at == time(2, 15)
+
+    nightly.enabled = False
+    nightly.save()
+    assert membership_explain(customer=customer, program=program).next_evaluation.runs_at is None

@@ -122,8 +122,8 @@ def test_the_panel_reads_a_bounded_number_of_rows(rm, program, django_assert_num
 
 # The rules (3); a savepoint and its release around the scratch table's drop, create as
 # select and read, and drop again (PostgreSQL also ANALYZEs it); the membership, whether the
-# next run is the month's first, the last changes, the last warnings.
-QUERIES_PER_PROGRAM = 3 + 2 + 4 + (connection.vendor == "postgresql") + 4
+# next run is the month's first, the nightly schedule, the last changes, the last warnings.
+QUERIES_PER_PROGRAM = 3 + 2 + 4 + (connection.vendor == "postgresql") + 5
 
 
 def _warn(membership: Membership) -> DowngradeWarning:
