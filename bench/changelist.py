@@ -13,19 +13,16 @@ import statistics
 import sys
 import time
 
+from bench.demo_database import demo_database_prepare, django_setup
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_bench"
 
 
 def _setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ.setdefault("DJANGO_DEBUG", "1")
     hosts = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
     if "testserver" not in hosts.split(","):
         os.environ["DJANGO_ALLOWED_HOSTS"] = f"{hosts},testserver"
-    import django
-
-    django.setup()
+    django_setup(DEFAULT_DATABASE_URL)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -34,18 +31,9 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _prepare(customers: int, workers: int) -> None:
-    from django.core.management import call_command
     from django.db import connection
 
-    from crm.services.demo_data import demo_customers_count, demo_data_generate
-
-    if connection.vendor != "postgresql":
-        sys.exit("bench.changelist needs PostgreSQL: set DATABASE_URL")
-    call_command("migrate", verbosity=0)
-    generate_s = 0.0
-    if demo_customers_count() < customers:
-        generate_s = demo_data_generate(customers=customers, workers=workers).elapsed_s
-    print(f"generate_s={generate_s:.1f}")
+    demo_database_prepare(bench="changelist", customers=customers, workers=workers)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

@@ -19,39 +19,15 @@ Planted copies are removed at the start of the next run.
 """
 
 import argparse
-import os
 import random
 import resource
-import sys
 import time
 from collections import Counter
 
+from bench.demo_database import demo_database_prepare, django_setup
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_dup_bench"
 PLANT_PREFIX = "BENCH-DUP-"
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    import django
-
-    django.setup()
-
-
-def _prepare(customers: int, workers: int) -> None:
-    from django.core.management import call_command
-    from django.db import connection
-
-    from crm.services.demo_data import demo_customers_count, demo_data_generate
-
-    if connection.vendor != "postgresql":
-        sys.exit("bench.duplicates needs PostgreSQL: set DATABASE_URL")
-    call_command("migrate", verbosity=0)
-    generate_s = 0.0
-    if demo_customers_count() < customers:
-        generate_s = demo_data_generate(customers=customers, workers=workers).elapsed_s
-    print(f"generate_s={generate_s:.1f}")
 
 
 def _clean() -> None:
@@ -280,13 +256,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes for the generator")
     args = parser.parse_args()
 
-    _setup_django()
+    django_setup(DEFAULT_DATABASE_URL)
     from django.db import connection
 
     from crm.models import DuplicatePair
     from crm.services.duplicates import duplicates_find
 
-    _prepare(args.customers, args.workers)
+    demo_database_prepare(bench="duplicates", customers=args.customers, workers=args.workers)
     _clean()
     started = time.monotonic()
     planted, kinds = _plant(share=args.share, seed=args.seed)

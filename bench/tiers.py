@@ -20,40 +20,14 @@ Prints key=value lines; the headline `ratio_to_sql` (evaluate_s / sql_only_s) la
 """
 
 import argparse
-import os
 import resource
-import sys
 import time
 from datetime import date, timedelta
 
+from bench.demo_database import demo_database_prepare, django_setup
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_bench"
 SQL_TABLE = "bench_tiers_sql"
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    import django
-
-    django.setup()
-
-
-def _prepare(customers: int, workers: int) -> None:
-    from django.core.management import call_command
-    from django.db import connection
-
-    from crm.services.demo_data import demo_customers_count, demo_data_generate
-    from loyalty.management.commands.seed_programs import programs_seed
-
-    if connection.vendor != "postgresql":
-        sys.exit("bench.tiers needs PostgreSQL: set DATABASE_URL")
-    call_command("migrate", verbosity=0)
-    generate_s = 0.0
-    if demo_customers_count() < customers:
-        generate_s = demo_data_generate(customers=customers, workers=workers).elapsed_s
-    programs_seed()
-    print(f"generate_s={generate_s:.1f}")
 
 
 def _everyone_at_the_base_tier(as_of: date) -> None:
@@ -248,10 +222,13 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     arguments = parser.parse_args()
-    _setup_django()
+    django_setup(DEFAULT_DATABASE_URL)
     from django.utils import timezone
 
-    _prepare(arguments.customers, arguments.workers)
+    from loyalty.management.commands.seed_programs import programs_seed
+
+    demo_database_prepare(bench="tiers", customers=arguments.customers, workers=arguments.workers)
+    programs_seed()
     as_of = timezone.localdate() - timedelta(days=1)
     _everyone_at_the_base_tier(as_of)
     evaluate_s, changed = _evaluate(as_of)

@@ -194,24 +194,12 @@ class Scratch:
         ]
 
     def _group_sql(self, group: GroupRule, ratio: Decimal = Decimal(1)) -> tuple[str, list]:
-        if not group.conditions:
-            return "1 = 1", []
-        parts, params = [], []
-        for condition in group.conditions:
-            sql, condition_params = self._condition_sql(condition, ratio)
-            parts.append(sql)
-            params.extend(condition_params)
-        return "(" + " AND ".join(parts) + ")", params
+        conditions = [self._condition_sql(condition, ratio) for condition in group.conditions]
+        return _joined(conditions, "AND", empty="1 = 1")
 
     def _tier_sql(self, tier: TierRule, ratio: Decimal = Decimal(1)) -> tuple[str, list]:
-        if not tier.groups:
-            return "1 = 0", []
-        parts, params = [], []
-        for group in tier.groups:
-            sql, group_params = self._group_sql(group, ratio)
-            parts.append(sql)
-            params.extend(group_params)
-        return "(" + " OR ".join(parts) + ")", params
+        groups = [self._group_sql(group, ratio) for group in tier.groups]
+        return _joined(groups, "OR", empty="1 = 0")
 
     def qualified_rank_sql(self) -> tuple[str, list[Any]]:
         whens, params = [], []
@@ -248,14 +236,15 @@ class Scratch:
         tier, no upgrade while blocked), an upgrade, a downgrade when an open warning's
         deadline has come and no grace period runs."""
         base = self.rules.base
-        base_rank = base.rank if base else 0
+        if base is None:  # a program without tiers: nobody joins, nothing moves
+            return "current_rank", "NULL", []
+        base_rank = base.rank
         below = "".join(
             f" WHEN {tier.rank} THEN {lower.rank}"
             for tier in self.rules.tiers
             if (lower := self.rules.below(tier.rank)) is not None
         )
         below_sql = f"CASE current_rank{below} ELSE current_rank END" if below else "current_rank"
-        deadline_passed = "warning_deadline <= %s"
         # (condition, its parameters, the rank it moves to, the kind of change), in order.
         cases: list[tuple[str, list[Any], str, str]] = [
             ("membership_id IS NULL AND blocked = 1", [], str(base_rank), Kind.JOINED),
@@ -269,14 +258,12 @@ class Scratch:
             ("blocked = 0 AND qualified_rank > current_rank", [], "qualified_rank", Kind.UPGRADE),
             (
                 "warning_id IS NOT NULL AND grace = 0 AND qualified_rank < current_rank"
-                f" AND current_rank > {base_rank} AND {deadline_passed}",
+                f" AND current_rank > {base_rank} AND warning_deadline <= %s",
                 [adapt(self.as_of)],
                 below_sql,
                 Kind.DOWNGRADE,
             ),
         ]
-        if base is None:  # a program without tiers: nobody joins, nothing moves
-            return "current_rank", "NULL", []
         to_rank = "CASE" + "".join(f" WHEN {when} THEN {rank}" for when, _p, rank, _k in cases)
         kind = "CASE" + "".join(f" WHEN {when} THEN %s" for when, _p, _r, _k in cases)
         params = [param for _w, when_params, _r, _k in cases for param in when_params]
@@ -347,6 +334,14 @@ def scratch_table(
         yield scratch
     finally:
         scratch.drop()
+
+
+def _joined(parts: list[tuple[str, list[Any]]], operator: str, *, empty: str) -> tuple[str, list]:
+    """(sql, params) pairs joined by AND or OR in parentheses; `empty` when there are none."""
+    if not parts:
+        return empty, []
+    sql = f" {operator} ".join(part for part, _params in parts)
+    return f"({sql})", [param for _part, params in parts for param in params]
 
 
 _COLUMN = re.compile(r'"@@(\w+)@@"')

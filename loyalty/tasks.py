@@ -32,7 +32,7 @@ def evaluate_all_programs_task(*, as_of: str | None = None) -> list[int]:
     """Nightly: one evaluation task per active program, as of yesterday (a whole day).
 
     The day's unusual spends are flagged first, so that the evaluations leave them out."""
-    day = as_of or (timezone.localdate() - timedelta(days=1)).isoformat()
+    day = as_of or _yesterday()
     unusual_spend_flag(as_of=date.fromisoformat(day))
     program_ids = list(Program.objects.filter(is_active=True).values_list("pk", flat=True))
     for program_id in program_ids:
@@ -48,12 +48,13 @@ def evaluate_all_programs_task(*, as_of: str | None = None) -> list[int]:
     max_retries=5,
 )
 def end_grace_periods_task(*, as_of: str | None = None) -> int:
-    """Daily: approved grace periods whose end has come by `as_of` (ISO date) are marked ended;
-    a second run ends nothing more.
-
-    By default as of yesterday, the day the nightly evaluation looks at: the evaluation counts
-    a period only while it is "approved", so ending it on its end date itself would take the
-    freeze away from the evaluation of the period's last day.
-    """
-    day = as_of or (timezone.localdate() - timedelta(days=1)).isoformat()
+    """Daily: approved grace periods whose end has come by `as_of` (ISO date, by default
+    yesterday, the day the nightly evaluation looks at) are marked ended; a second run ends
+    nothing more. The evaluation counts an ended period for the days it covered."""
+    day = as_of or _yesterday()
     return grace_periods_end(today=date.fromisoformat(day))
+
+
+def _yesterday() -> str:
+    """The last whole local day, as the nightly tasks take it (ISO date)."""
+    return (timezone.localdate() - timedelta(days=1)).isoformat()

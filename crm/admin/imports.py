@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from crm.admin.forms import form_add_service_errors
 from crm.imports.mapping import field_choices
 from crm.imports.report import refused_rows_csv
 from crm.models import ColumnMapping, ImportJob, Source
@@ -116,7 +117,7 @@ class ImportJobAdmin(RunImportPermissionMixin, admin.ModelAdmin):
                     uploaded_file=form.cleaned_data["file"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 return HttpResponseRedirect(self._job_url(job))
         context = {
@@ -178,14 +179,6 @@ class ImportJobAdmin(RunImportPermissionMixin, admin.ModelAdmin):
 
     def _job_url(self, job: ImportJob) -> str:
         return reverse("admin:crm_importjob_change", args=[job.pk])
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field_name, errors in error.error_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class ColumnMappingForm(forms.ModelForm):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_POST
 
+from crm.admin.forms import form_add_service_errors
 from crm.admin.scoping import CustomerScopedAdmin
 from crm.models import Customer
 from crm.selectors import customer_visibility_q
@@ -209,7 +210,7 @@ class GracePeriodAdmin(CustomerScopedAdmin):
             try:
                 grace_period = grace_period_request(requested_by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 self.log_addition(request, grace_period, [{"added": {}}])
                 self.message_user(
@@ -309,11 +310,3 @@ class GracePeriodAdmin(CustomerScopedAdmin):
 
     def _change_url(self, grace_period: GracePeriod) -> str:
         return reverse(self._url_name("change"), args=[grace_period.pk])
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field_name, errors in error.error_dict.items():
-            form.add_error(field_name if field_name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

@@ -1,0 +1,31 @@
+"""What the benchmarks on the demo data share: Django on a PostgreSQL database of their own,
+migrated and filled with the demo generator up to the customers asked for."""
+
+import os
+import sys
+
+
+def django_setup(default_database_url: str) -> None:
+    os.environ.setdefault("DATABASE_URL", default_database_url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("DJANGO_DEBUG", "1")
+    import django
+
+    django.setup()
+
+
+def demo_database_prepare(*, bench: str, customers: int, workers: int) -> None:
+    """Migrate, then generate demo customers while there are fewer than `customers`; prints
+    `generate_s`."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from crm.services.demo_data import demo_customers_count, demo_data_generate
+
+    if connection.vendor != "postgresql":
+        sys.exit(f"bench.{bench} needs PostgreSQL: set DATABASE_URL")
+    call_command("migrate", verbosity=0)
+    generate_s = 0.0
+    if demo_customers_count() < customers:
+        generate_s = demo_data_generate(customers=customers, workers=workers).elapsed_s
+    print(f"generate_s={generate_s:.1f}")

@@ -1,0 +1,14 @@
+"""Form helpers the admin views that call services share."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+def form_add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: each field's errors at the field when the
+    form has it, everything else at the top."""
+    if hasattr(error, "error_dict"):
+        for field_name, errors in error.error_dict.items():
+            form.add_error(field_name if field_name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
