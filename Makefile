@@ -12,7 +12,7 @@ RUN_ENV := DJANGO_DEBUG=1
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test,dev]'
+	$(VENV)/bin/pip install --quiet -e '.[test,dev,bench]'
 	touch $@
 
 install: $(VENV)/.installed

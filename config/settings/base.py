@@ -239,6 +239,20 @@ LOYALTY_STABILITY_LOOKBACK_DAYS = env.int("LOYALTY_STABILITY_LOOKBACK_DAYS", def
 LOYALTY_STABILITY_TRAILING_MONTHS = env.int("LOYALTY_STABILITY_TRAILING_MONTHS", default=12)
 LOYALTY_STABILITY_MIN_MONTHS = env.int("LOYALTY_STABILITY_MIN_MONTHS", default=3)
 
+# Points (loyalty): a staff adjustment of more than this many points (either way) waits for a
+# second person's approval.
+LOYALTY_ADJUSTMENT_APPROVAL_THRESHOLD = env.int(
+    "LOYALTY_ADJUSTMENT_APPROVAL_THRESHOLD", default=10_000
+)
+# Referrals: the referrer's commission, as a share of the points the referred customer's first
+# qualifying purchase earned: the high rate from this tier rank up, the low rate below.
+LOYALTY_REFERRAL_HIGH_RANK = env.int("LOYALTY_REFERRAL_HIGH_RANK", default=3)
+LOYALTY_REFERRAL_HIGH_RATE = Decimal(env.str("LOYALTY_REFERRAL_HIGH_RATE", default="0.30"))
+LOYALTY_REFERRAL_LOW_RATE = Decimal(env.str("LOYALTY_REFERRAL_LOW_RATE", default="0.10"))
+# Points expiring within this many days make a customer part of the "points expiring soon"
+# segment.
+LOYALTY_EXPIRING_SOON_DAYS = env.int("LOYALTY_EXPIRING_SOON_DAYS", default=30)
+
 # --- Exports (django-import-export) ---------------------------------------------------------
 # No exported cell starts a formula in a spreadsheet; crm.admin.exports also quotes +, -, @,
 # tab and CR, which the library leaves alone.

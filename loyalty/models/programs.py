@@ -54,6 +54,21 @@ class Program(models.Model):
         default=12,
         validators=[MinValueValidator(6), MaxValueValidator(12)],
     )
+    # Points (DESIGN.md, "loyalty: points").
+    points_expiry_months = models.PositiveSmallIntegerField(
+        _("points expire after (months)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Points expire this many months after the day they were earned."),
+    )
+    point_value = models.DecimalField(
+        _("value of one point"),
+        max_digits=8,
+        decimal_places=4,
+        default=Decimal("0.0100"),
+        validators=[MinValueValidator(Decimal("0.0001"))],
+        help_text=_("In the program's currency: the liability is outstanding points times this."),
+    )
 
     class Meta:
         verbose_name = _("loyalty program")
