@@ -124,6 +124,9 @@ class PointsEntry(models.Model):
         verbose_name = _("points entry")
         verbose_name_plural = _("points entries")
         ordering = ["-id"]
+        permissions = [
+            ("view_points_reports", _("Can view points reports (liability, buying power)")),
+        ]
         indexes = [
             models.Index(fields=["account", "id"], name="points_entry_account_id"),
             models.Index(
