@@ -34,6 +34,8 @@ _SUPERVISOR_PERMISSIONS = [
     "loyalty.change_membership",
     # Approve or reject a grace period request of their teams' customers.
     "loyalty.change_graceperiod",
+    # Liability, buying power, earn and burn, over their teams' customers (loyalty/reports).
+    "loyalty.view_points_reports",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
