@@ -63,7 +63,7 @@ class MonthRangeForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         first, last = data.get("first"), data.get("last")
         if first and last:
             if first > last:

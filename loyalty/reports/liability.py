@@ -29,6 +29,7 @@ from loyalty.reports.months import as_month, month_add
 from loyalty.reports.scope import account_scope_q
 
 SCHEDULE_MONTHS = 12
+_OVERDUE, _LATER = "overdue", "later"
 
 
 def points_value(points: int, program: Program) -> Decimal:
@@ -82,18 +83,18 @@ def points_liability(*, user: User, today: date | None = None) -> list[ProgramLi
     Four queries: programs, tiers, the accounts' GROUP BY, the lots' GROUP BY.
     """
     programs = list(Program.objects.order_by("code"))
-    tiers = defaultdict(list)
-    for tier in Tier.objects.order_by("program_id", "-rank"):
-        tiers[tier.program_id].append(tier)
+    tiers: dict[int, list[Tier | None]] = defaultdict(list)
+    for program_tier in Tier.objects.order_by("program_id", "-rank"):
+        tiers[program_tier.program_id].append(program_tier)
     # (program, tier or None) -> (accounts, points, negative accounts, negative points)
-    figures: dict[tuple[int, int | None], dict[str, int]] = {}
-    for row in _balances(user):
-        figures[(row["program_id"], row["tier_id"])] = row
+    figures: dict[tuple[int, int | None], dict[str, int]] = {
+        (row["program_id"], row["tier_id"]): row for row in _balances(user)
+    }
     expiry = points_expiry_schedule(user=user, programs=programs, today=today)
     report = []
     for program in programs:
         item = ProgramLiability(program=program, expiry=expiry[program.pk])
-        for tier in [*tiers[program.pk], None]:
+        for tier in [*tiers[program.pk], None]:  # None: not evaluated yet
             row = figures.get((program.pk, tier.pk if tier else None), {})
             # SUM over a bigint is a numeric on PostgreSQL: back to int.
             points = int(row.get("points") or 0)
@@ -149,26 +150,19 @@ def points_expiry_schedule(
         .annotate(points=Sum("remaining"))
         .order_by()
     )
-    by_program: dict[int, dict[str, dict]] = defaultdict(
-        lambda: {"overdue": 0, "later": 0, "months": defaultdict(int)}
-    )
+    # (program, month's first day, or OVERDUE / LATER) -> points
+    points: dict[tuple[int, date | str], int] = defaultdict(int)
     for row in rows:
-        month, points = as_month(row["month"]), int(row["points"])
-        buckets = by_program[row["program_id"]]
-        if month < this_month:
-            buckets["overdue"] += points
-        elif month >= horizon:
-            buckets["later"] += points
-        else:
-            buckets["months"][month] += points
+        month = as_month(row["month"])
+        bucket = _OVERDUE if month < this_month else _LATER if month >= horizon else month
+        points[(row["program_id"], bucket)] += int(row["points"])
     schedule = {}
     for program in programs:
-        buckets = by_program[program.pk]
         items = []
-        if buckets["overdue"]:
-            items.append(_bucket(program, None, buckets["overdue"], is_overdue=True))
-        items += [_bucket(program, month, buckets["months"][month]) for month in months]
-        items.append(_bucket(program, None, buckets["later"]))
+        if points[(program.pk, _OVERDUE)]:
+            items.append(_bucket(program, None, points[(program.pk, _OVERDUE)], is_overdue=True))
+        items += [_bucket(program, month, points[(program.pk, month)]) for month in months]
+        items.append(_bucket(program, None, points[(program.pk, _LATER)]))
         schedule[program.pk] = items
     return schedule
 
