@@ -96,6 +96,17 @@ def points_entries(*, account_id: int) -> QuerySet[PointsEntry]:
     return PointsEntry.objects.filter(account_id=account_id).order_by("-id")
 
 
+def points_entries_recent(*, account_ids: list[int], limit: int) -> list[PointsEntry]:
+    """The newest entries of the accounts (a customer's), with their program: one query."""
+    if not account_ids:
+        return []
+    return list(
+        PointsEntry.objects.filter(account_id__in=account_ids)
+        .select_related("account__program")
+        .order_by("-id")[:limit]
+    )
+
+
 def points_entry_list(*, user: User) -> QuerySet[PointsEntry]:
     """Entries of the customers the user may see."""
     return PointsEntry.objects.filter(customer_visibility_q(user, prefix="account__customer__"))
