@@ -9,6 +9,7 @@ of them. `manage.py verify_ledger` prints them; the race and property tests asse
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import PointsAccount, PointsAllocation, PointsEntry, PointsLot
@@ -26,7 +27,7 @@ _TABLES = {
 @dataclass(frozen=True)
 class Check:
     name: str
-    description: str
+    description: str | Promise
     # Selects the ids of the broken rows (one column, "id").
     sql: str
 

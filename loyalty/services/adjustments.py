@@ -8,6 +8,8 @@ two approvers clicking at once post the entry once, and the entry's key (`adjust
 would refuse a second anyway. A removal never takes the balance below zero.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,7 +51,10 @@ def adjustment_request(
         raise ValidationError(errors)
     account = ledger.account_get_or_create(customer_id=customer.pk, program_id=program.pk)
     adjustment = PointsAdjustment.objects.create(
-        account=account, points=points, reason=reason, requested_by=actor
+        account=account,
+        points=points,
+        reason=reason,
+        requested_by=actor,  # type: ignore[misc]
     )
     if not adjustment_needs_approval(points):
         _apply(adjustment, decided_by=None, program=program)
@@ -121,7 +126,7 @@ def _apply(
     _decide(adjustment, Status.APPLIED, decided_by=decided_by, note=note)
     account = adjustment.account
     program = program or account.program
-    posting = {
+    posting: dict[str, Any] = {
         "account": account,
         "kind": PointsEntry.Kind.ADJUST,
         "key": f"adjustment:{adjustment.pk}",
