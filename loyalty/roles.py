@@ -21,6 +21,12 @@ _RM_PERMISSIONS = [
     # Unusual spends of their customers: accepted or rejected through the services.
     "loyalty.view_stabilityflag",
     "loyalty.change_stabilityflag",
+    # Points: read the ledger of their customers; request adjustments (with a reason). Earning
+    # through the API (add_pointsentry) is for system users only: no staff group holds it.
+    "loyalty.view_pointsaccount",
+    "loyalty.view_pointsentry",
+    "loyalty.view_pointsadjustment",
+    "loyalty.add_pointsadjustment",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -36,6 +42,8 @@ _SUPERVISOR_PERMISSIONS = [
     "loyalty.change_graceperiod",
     # Liability, buying power, earn and burn, over their teams' customers (loyalty/reports).
     "loyalty.view_points_reports",
+    # Approve or reject a points adjustment above the threshold (never their own request).
+    "loyalty.approve_pointsadjustment",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -12,7 +12,7 @@ duplicate's dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,10 +97,27 @@ class Clash:
     merged_id: int
     actor: Any
     reason: str
+    # The duplicate's rows the policy leaves with the duplicate: records that can neither move
+    # nor be deleted (a points account emptied into the survivor's keeps its entries).
+    kept: set[int] = field(default_factory=set)
 
 
 ClashPolicy = Callable[[Clash], dict[str, int]]
 _CLASH_POLICIES: dict[str, ClashPolicy] = {}
+# Run before anything moves, with (survivor_id, merged_id, actor, reason): for rows that would
+# break a constraint once both customers are one (a referral of one by the other).
+MergePreparation = Callable[[int, int, Any, str], dict[str, int]]
+_PREPARATIONS: dict[str, MergePreparation] = {}
+
+
+def merge_preparation_register(label: str) -> Callable[[MergePreparation], MergePreparation]:
+    """Decorate what an app does before a merge moves rows, reported under `label`."""
+
+    def register(preparation: MergePreparation) -> MergePreparation:
+        _PREPARATIONS[label] = preparation
+        return preparation
+
+    return register
 
 
 def clash_policy_register(label: str) -> Callable[[ClashPolicy], ClashPolicy]:
@@ -243,15 +260,19 @@ def _history_manager(model: type[models.Model]):
 def _relation_move(relation: Relation, *, survivor_id: int, merged_id: int, actor, reason: str):
     counts: dict[str, int] = {}
     policy = _CLASH_POLICIES.get(relation.label, _keep_survivors_rows)
+    kept: set[int] = set()
     for rest, condition in _unique_sets(relation):
-        rows = _clashing_rows(relation, rest, condition, survivor_id, merged_id)
+        rows = _clashing_rows(relation, rest, condition, survivor_id, merged_id).exclude(
+            pk__in=kept
+        )
         if not rows.exists():
             continue
         clash = Clash(relation, rows, survivor_id, merged_id, actor, reason)
         for key, value in policy(clash).items():
             counts[key] = counts.get(key, 0) + value
+        kept |= clash.kept
     name = relation.field.name
-    rows = relation.model._base_manager.filter(**{name: merged_id})
+    rows = relation.model._base_manager.filter(**{name: merged_id}).exclude(pk__in=kept)
     history = _history_manager(relation.model)
     moved_ids = list(rows.values_list("pk", flat=True)) if history is not None else None
     counts["moved"] = rows.update(**{name: survivor_id})
@@ -342,6 +363,8 @@ def customer_merge(
         reason = f"Merge of customer #{merged_id} into #{survivor_id}"[:MERGE_REASON_MAX]
 
         moved: dict[str, dict[str, int]] = {}
+        for label, preparation in _PREPARATIONS.items():
+            moved[label] = preparation(survivor_id, merged_id, actor, reason)
         for relation in customer_owned_relations():
             moved[relation.label] = _relation_move(
                 relation, survivor_id=survivor_id, merged_id=merged_id, actor=actor, reason=reason

@@ -1,5 +1,5 @@
 """loyalty's admin, one module per area; importing them registers the ModelAdmins."""
 
-from loyalty.admin import grace, memberships, programs, reports, stability
+from loyalty.admin import grace, memberships, points, programs, reports, stability
 
-__all__ = ["grace", "memberships", "programs", "reports", "stability"]
+__all__ = ["grace", "memberships", "points", "programs", "reports", "stability"]

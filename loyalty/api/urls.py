@@ -1,5 +1,6 @@
 from django.urls import path
 
+from loyalty.api.points import CustomerPointsView, PointsEarnView, PointsEntryListView
 from loyalty.api.views import CustomerMembershipsView, ProgramDistributionView
 
 urlpatterns = [
@@ -12,5 +13,21 @@ urlpatterns = [
         "programs/<slug:code>/distribution/",
         ProgramDistributionView.as_view(),
         name="loyalty-program-distribution",
+    ),
+    # Points (loyalty.api.points).
+    path(
+        "customers/<int:customer_id>/points/",
+        CustomerPointsView.as_view(),
+        name="loyalty-customer-points",
+    ),
+    path(
+        "customers/<int:customer_id>/points/<slug:program_code>/entries/",
+        PointsEntryListView.as_view(),
+        name="loyalty-customer-points-entries",
+    ),
+    path(
+        "customers/<int:customer_id>/points/<slug:program_code>/earn/",
+        PointsEarnView.as_view(),
+        name="loyalty-customer-points-earn",
     ),
 ]

@@ -23,13 +23,17 @@ from crm.models import (
 )
 from crm.services.merges import NOT_OWNERSHIP, customer_merge
 from loyalty.models import (
+    Benefit,
+    BenefitAllowance,
     DowngradeWarning,
     GracePeriod,
     Membership,
     MembershipChange,
+    Referral,
     StabilityFlag,
     Tier,
 )
+from loyalty.services.ledger import account_get_or_create
 from tests.factories import (
     BalanceSnapshotFactory,
     ConsentFactory,
@@ -97,6 +101,24 @@ OWNED_ROW_BUILDERS = {
         amount=Decimal("1000"),
         monthly_median=Decimal("100"),
         flagged_on=date(2026, 1, 1),
+    ),
+    "loyalty.PointsAccount.customer": lambda c, n: account_get_or_create(
+        customer_id=c.pk, program_id=_membership(c, n).program_id
+    ),
+    "loyalty.BenefitAllowance.customer": lambda c, n: BenefitAllowance.objects.create(
+        customer=c,
+        benefit=Benefit.objects.get_or_create(
+            tier=_membership(c, n).tier, code="checkup", defaults={"name": "Checkup", "quota": 3}
+        )[0],
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        quota=3,
+    ),
+    "loyalty.Referral.referred": lambda c, n: Referral.objects.create(
+        program=_membership(c, n).program, referrer=CustomerFactory(), referred=c
+    ),
+    "loyalty.Referral.referrer": lambda c, n: Referral.objects.create(
+        program=_membership(c, n).program, referrer=c, referred=CustomerFactory()
     ),
 }
 
