@@ -21,6 +21,10 @@ _RM_PERMISSIONS = [
     # Unusual spends of their customers: accepted or rejected through the services.
     "loyalty.view_stabilityflag",
     "loyalty.change_stabilityflag",
+    # Earning rules are read by all; referrals are recorded by the customer's RM.
+    "loyalty.view_earningrule",
+    "loyalty.view_referral",
+    "loyalty.add_referral",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -34,6 +38,9 @@ _SUPERVISOR_PERMISSIONS = [
     "loyalty.change_membership",
     # Approve or reject a grace period request of their teams' customers.
     "loyalty.change_graceperiod",
+    # Earning rules, and their "Preview earning" page (change_earningrule).
+    "loyalty.add_earningrule",
+    "loyalty.change_earningrule",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

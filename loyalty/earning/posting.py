@@ -154,7 +154,7 @@ def posting_accounts_fill(*, now: datetime) -> None:
 def posting_apply(*, now: datetime, note: str = "") -> int:
     """Post the posting table's rows (points > 0) as earn entries with lots; the number of new
     entries. Rows whose key is posted already add nothing."""
-    new_entries = f"SELECT e.id FROM {ENTRIES} e JOIN {POSTING_TABLE} p ON p.key = e.key"
+    new_entries = f"SELECT e.id FROM {ENTRIES} e JOIN {POSTING_TABLE} p ON p.key = e.key"  # noqa: S608 (table names and rule numbers, values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {ENTRIES} (account_id, kind, points, key, fingerprint, occurred_on,"  # noqa: S608

@@ -50,7 +50,7 @@ def ids_sql(column: str, ids: list[int]) -> Fragment:
     """`column` among `ids` with ONE parameter, however many ids."""
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(ids)]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [f"[{','.join(map(str, ids))}]"]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [f"[{','.join(map(str, ids))}]"]  # noqa: S608 (table names and rule numbers, values are parameters)
 
 
 def _valid(rule: Rule) -> str:
@@ -88,8 +88,9 @@ def _matches(rule: Rule) -> Fragment:
         conditions.append(f"ms.tier_id = {int(rule.tier_id or 0)}")
     if rule.kind == Kind.FIRST_ORDER:
         conditions.append(
-            f"l.kind = %s AND NOT EXISTS (SELECT 1 FROM {Transaction._meta.db_table} e"
-            " WHERE e.customer_id = l.customer_id AND e.kind = %s AND (e.occurred_at < l.occurred_at"
+            f"l.kind = %s AND NOT EXISTS (SELECT 1 FROM {Transaction._meta.db_table} e"  # noqa: S608 (table names and rule numbers, values are parameters)
+            " WHERE e.customer_id = l.customer_id AND e.kind = %s"
+            " AND (e.occurred_at < l.occurred_at"
             " OR (e.occurred_at = l.occurred_at AND e.id < l.id)))"
         )
         params.extend([PURCHASE, PURCHASE])
@@ -137,7 +138,7 @@ def _program_branch(program: ProgramRules) -> Fragment:
     )
     rules = " || ".join([base_ids, *factor_ids, *bonus_ids])
     sql = (
-        f"SELECT {int(program.program_id)} AS program_id, l.id AS transaction_id,"
+        f"SELECT {int(program.program_id)} AS program_id, l.id AS transaction_id,"  # noqa: S608 (table names and rule numbers, values are parameters)
         " l.customer_id, l.occurred_at, l.local_day,"
         f" {rule_points} AS rule_points, {bonus} AS bonus_points, {cap} AS cap,"
         f" {rules} AS rules"
@@ -164,7 +165,7 @@ def earn_fill_sql(programs: list[ProgramRules], transaction_ids: list[int]) -> F
     among, among_params = ids_sql("t.id", transaction_ids)
     local = local_seconds_sql("t.occurred_at")
     sql = (
-        f"INSERT INTO {EARN_TABLE} (program_id, transaction_id, customer_id, occurred_at,"
+        f"INSERT INTO {EARN_TABLE} (program_id, transaction_id, customer_id, occurred_at,"  # noqa: S608 (table names and rule numbers, values are parameters)
         " local_day, rule_points, bonus_points, cap, rules)"
         " WITH earning_transactions AS ("
         f" SELECT s.*, s.local_s / {SECONDS_PER_DAY} AS local_day,"

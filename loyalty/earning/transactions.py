@@ -111,7 +111,7 @@ def _posting_fill_sql() -> tuple[str, list[Any]]:
     before (a batch sent again) are left out of both.
     """
     held = (
-        f"SELECT e.account_id, e.occurred_on, SUM(e.points) AS held FROM {ENTRIES} e"
+        f"SELECT e.account_id, e.occurred_on, SUM(e.points) AS held FROM {ENTRIES} e"  # noqa: S608 (table names and rule numbers, values are parameters)
         f" WHERE e.kind = %s AND e.key LIKE %s AND e.account_id IN (SELECT a.id FROM {ACCOUNTS} a"
         f" JOIN {EARN_TABLE} s ON s.customer_id = a.customer_id AND s.program_id = a.program_id)"
         f" AND e.occurred_on IN (SELECT s.occurred_on FROM {EARN_TABLE} s)"
