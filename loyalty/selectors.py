@@ -120,7 +120,6 @@ def tier_distribution_get(*, program: Program, user: User) -> TierDistribution:
 def negative_balance_accounts(*, user: User, program: Program | None = None) -> QuerySet:
     """Points accounts below zero (a refund reversed points already spent) of the customers
     the user may see, most negative first: the balance the bank must recover or write off."""
-    from loyalty.models import PointsAccount
 
     accounts = PointsAccount.objects.filter(
         customer_visibility_q(user, prefix="customer__"), balance__lt=0

@@ -13,6 +13,7 @@ Refunds are rare, so this is a loop over a batch's refunds through `ledger.debit
 of queries each) after ONE query that finds them with everything they need.
 """
 
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
@@ -65,8 +66,10 @@ def refunds_reverse(*, transaction_ids: list[int]) -> int:
         points = min(target, int(earned)) - reversed_so_far
         if points <= 0:
             continue
-        if isinstance(occurred_at, str):  # SQLite
-            occurred_at = connection.ops.convert_datetimefield_value(occurred_at, None, connection)
+        if isinstance(occurred_at, str):  # SQLite: naive UTC text
+            occurred_at = datetime.fromisoformat(occurred_at)
+        if timezone.is_naive(occurred_at):
+            occurred_at = occurred_at.replace(tzinfo=UTC)
         debit(
             account=PointsAccount(id=account_id, customer_id=customer_id, program_id=program_id),
             kind=PointsEntry.Kind.REVERSE,
