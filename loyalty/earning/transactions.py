@@ -49,12 +49,12 @@ def transactions_earn_pass(*, transaction_ids: list[int], now: datetime) -> int:
         return 0
     programs = [p for p in program_rules_load() if p.earns_on_transactions]
     created = 0
-    with scratch_tables({EARN_TABLE: EARN_COLUMNS}):
-        if programs:
+    if programs:
+        with scratch_tables({EARN_TABLE: EARN_COLUMNS}):
             created = _earn(programs, transaction_ids, now=now)
             if created:
                 referral_commissions_post(now=now)
-        refunds_reverse(transaction_ids=transaction_ids)
+    refunds_reverse(transaction_ids=transaction_ids)
     return created
 
 

@@ -84,9 +84,8 @@ def test_preview_and_sql_agree_on_a_grid(program, gold):
     kinds = ["purchase", "card_repayment"]
     categories = ["dining", "travel"]
     moments = [at(FRIDAY, 11, 59), at(FRIDAY, 12), at(FRIDAY, 17, 59), at(FRIDAY, 18)]
-    day = 0
-    for amount, kind, category, moment in itertools.product(amounts, kinds, categories, moments):
-        day += 1
+    grid = itertools.product(amounts, kinds, categories, moments)
+    for day, (amount, kind, category, moment) in enumerate(grid, start=1):
         when = moment + timezone.timedelta(days=7 * day)  # another Friday: no cap in between
         expected = earning_preview(
             program_id=program.pk,
