@@ -119,7 +119,8 @@ def earning_explain(program: ProgramRules, candidate: Candidate) -> Preview:
         if _matches(rule, candidate):
             bonus_points += rule.points or 0
             lines.append(
-                _("%(name)s +%(points)s") % {"name": rule.name, "points": _number(rule.points, 0)}
+                _("%(name)s +%(points)s")
+                % {"name": rule.name, "points": _number(rule.points or 0, 0)}
             )
     total = rule_points + bonus_points
     points = total

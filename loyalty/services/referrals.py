@@ -2,19 +2,18 @@
 the earning pass (loyalty.earning.referrals) on the referred customer's first qualifying
 purchase."""
 
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Customer
-from crm.selectors import customer_visibility_q
+from crm.selectors import User, customer_visibility_q
 from loyalty.models import Program, Referral
 
 
 @transaction.atomic
 def referral_record(
-    *, program: Program, referrer: Customer, referred: Customer, recorded_by: AbstractUser
+    *, program: Program, referrer: Customer, referred: Customer, recorded_by: User
 ) -> Referral:
     """Record a referral. Both customers must be visible to the user; a customer is referred
     at most once per program."""
