@@ -36,7 +36,7 @@ def referral_record(
     try:
         with transaction.atomic():
             return Referral.objects.create(
-                program=program, referrer=referrer, referred=referred, created_by=recorded_by
+                program=program, referrer=referrer, referred=referred, created_by_id=recorded_by.pk
             )
     except IntegrityError:
         raise ValidationError(
