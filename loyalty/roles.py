@@ -27,6 +27,10 @@ _RM_PERMISSIONS = [
     "loyalty.view_pointsentry",
     "loyalty.view_pointsadjustment",
     "loyalty.add_pointsadjustment",
+    # Earning rules are read by all; referrals are recorded by the customer's RM.
+    "loyalty.view_earningrule",
+    "loyalty.view_referral",
+    "loyalty.add_referral",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -44,6 +48,9 @@ _SUPERVISOR_PERMISSIONS = [
     "loyalty.view_points_reports",
     # Approve or reject a points adjustment above the threshold (never their own request).
     "loyalty.approve_pointsadjustment",
+    # Earning rules, and their "Preview earning" page (change_earningrule).
+    "loyalty.add_earningrule",
+    "loyalty.change_earningrule",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

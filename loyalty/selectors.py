@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm.models import Customer
 from crm.selectors import User, customer_visibility_q, user_supervised_team_ids
 from loyalty.metrics import get_metric
-from loyalty.models import GracePeriod, Program, Tier
+from loyalty.models import GracePeriod, PointsAccount, Program, Tier
 
 
 def metric_values(
@@ -115,3 +115,15 @@ def tier_distribution_get(*, program: Program, user: User) -> TierDistribution:
         not_evaluated=counts.get(None, 0),
         customers=sum(counts.values()),
     )
+
+
+def negative_balance_accounts(*, user: User, program: Program | None = None) -> QuerySet:
+    """Points accounts below zero (a refund reversed points already spent) of the customers
+    the user may see, most negative first: the balance the bank must recover or write off."""
+
+    accounts = PointsAccount.objects.filter(
+        customer_visibility_q(user, prefix="customer__"), balance__lt=0
+    ).select_related("customer", "program")
+    if program is not None:
+        accounts = accounts.filter(program=program)
+    return accounts.order_by("balance", "id")

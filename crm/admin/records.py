@@ -13,6 +13,7 @@ from crm.models import (
     SourceRecord,
     Transaction,
 )
+from crm.signals import interactions_stored
 
 
 @admin.register(Transaction)
@@ -82,3 +83,5 @@ class InteractionAdmin(CustomerScopedAdmin):
         if obj.staff_id is None:
             obj.staff = request.user
         super().save_model(request, obj, form, change)
+        # In the admin's transaction: a review's bonus points commit with it.
+        interactions_stored.send(sender=Interaction, interaction_ids=[obj.pk])

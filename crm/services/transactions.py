@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Transaction
 from crm.selectors import User, customer_list
+from crm.signals import transactions_stored
 
 CREATED, EXISTS = "created", "exists"
 ROW_FIELDS = (
@@ -140,6 +141,10 @@ def transaction_batch_create(*, actor: User, rows: list[dict[str, Any]]) -> list
             # SQLite's INSERT OR IGNORE also skips rows that fail a CHECK: never report those.
             raise IntegrityError(f"Transaction {key} was not stored.")
         results.append(TransactionResult(index, row["external_id"], status, pk))
+    created_ids = [result.id for result in results if result.status == CREATED]
+    if created_ids:
+        # Inside this transaction: points earned by the new rows commit with them or not at all.
+        transactions_stored.send(sender=Transaction, transaction_ids=created_ids)
     return results
 
 

@@ -80,3 +80,16 @@ def test_base_tier_has_one_group_without_conditions():
     for program in Program.objects.all():
         base = program.tiers.get(rank=1)
         assert [group.conditions.count() for group in base.groups.all()] == [0]
+
+
+@pytest.mark.django_db
+def test_seed_programs_adds_the_example_earning_rules_once():
+    from loyalty.models import EarningRule
+
+    call_command("seed_programs")
+    first = sorted(EarningRule.objects.values_list("program__code", "kind", "name"))
+    call_command("seed_programs")
+
+    assert sorted(EarningRule.objects.values_list("program__code", "kind", "name")) == first
+    assert ("bank", "first_order", "First order x3") in first
+    assert ("shop", "bonus", "Quality review +50") in first

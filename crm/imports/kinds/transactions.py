@@ -17,6 +17,7 @@ from crm.imports.cleaning import default_currency
 from crm.imports.writing import upsert
 from crm.models import Transaction
 from crm.services.transactions import refund_problem
+from crm.signals import transactions_stored
 
 FIELDS = (
     "customer_id",
@@ -129,6 +130,25 @@ class TransactionImport(KindImport):
                 for row, customer_id in second
             ]
             upsert(Transaction, fields=FIELDS, rows=rows, unique=("source", "external_id"))
+        self._announce({row.values["external_id"] for row, _customer, _original in plan.creates})
+
+    def _announce(self, external_ids: set[str]) -> None:
+        """Tell other apps (points) which rows this chunk inserted, in the chunk's transaction.
+
+        One query: a new row carries this import's `started_at` as its `created_at`, so a row of
+        the chunk's keys that another import or an API batch stored first is not announced.
+        """
+        if not external_ids:
+            return
+        created_ids = list(
+            Transaction.objects.filter(
+                source=self.context.source,
+                external_id__in=external_ids,
+                created_at=self.context.started_at,
+            ).values_list("id", flat=True)
+        )
+        if created_ids:
+            transactions_stored.send(sender=Transaction, transaction_ids=created_ids)
 
     def _tuple(self, row: ParsedRow, customer_id: int, refund_of_id: int | None) -> tuple:
         values = row.values

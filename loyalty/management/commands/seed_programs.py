@@ -5,13 +5,14 @@ only while it has none, so a second run (or a `make demo` after a supervisor tun
 thresholds) changes nothing.
 """
 
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from loyalty.models import Condition, CriterionGroup, Program, Tier
+from loyalty.models import Condition, CriterionGroup, EarningRule, Program, Tier
 
 # (metric, window_months, operator, threshold, parameters)
 ConditionSeed = tuple[str, int | None, str, str, dict[str, str]]
@@ -110,6 +111,39 @@ SHOP: dict[int, TierSeed] = {
     ),
 }
 
+# The earning rules of DESIGN.md / the issue, by name: {field: value}; "tier_rank" names a tier.
+RuleSeed = dict[str, Any]
+BANK_RULES: list[RuleSeed] = [
+    {"kind": "base", "name": "Base rate: 1 point per CNY", "points_per_unit": "1"},
+    {"kind": "category", "name": "Dining x2", "category": "dining", "multiplier": "2"},
+    {"kind": "category", "name": "Supermarkets x2", "category": "supermarket", "multiplier": "2"},
+    {
+        "kind": "time_window",
+        "name": "Friday afternoon +15%",
+        "weekday": 4,
+        "starts_at": time(12),
+        "ends_at": time(18),
+        "multiplier": "1.15",
+    },
+    {"kind": "tier", "name": "Gold x1.2", "tier_rank": 3, "multiplier": "1.2"},
+    {"kind": "tier", "name": "Platinum x1.5", "tier_rank": 4, "multiplier": "1.5"},
+    {"kind": "tier", "name": "Diamond x2", "tier_rank": 5, "multiplier": "2"},
+    {"kind": "first_order", "name": "First order x3", "multiplier": "3"},
+    {
+        "kind": "bonus",
+        "name": "Card repayment of 5,000 or more +500",
+        "transaction_kind": "card_repayment",
+        "min_amount": "5000",
+        "points": 500,
+    },
+    {"kind": "daily_cap", "name": "At most 20,000 points a day", "points": 20000},
+]
+SHOP_RULES: list[RuleSeed] = [
+    {"kind": "base", "name": "Base rate: 1 point per CNY", "points_per_unit": "1"},
+    {"kind": "bonus", "name": "Quality review +50", "interaction_kind": "review", "points": 50},
+]
+RULES = {"bank": BANK_RULES, "shop": SHOP_RULES}
+
 PROGRAMS: dict[str, tuple[str, str, dict[int, TierSeed]]] = {
     "bank": ("Bank", "银行", BANK),
     "shop": ("Shop", "商城", SHOP),
@@ -143,6 +177,25 @@ def programs_seed() -> None:
                     )
                     condition.full_clean()
                     condition.save()
+        _rules_seed(program, RULES.get(code, []))
+
+
+def _rules_seed(program: Program, seeds: list[RuleSeed]) -> None:
+    """A program's example rules, each by name, only while the program has none: a supervisor's
+    own rules (or deletions) are never undone by a second run."""
+    if program.earning_rules.exists():
+        return
+    tiers = {tier.rank: tier for tier in program.tiers.all()}
+    for seed in seeds:
+        values = dict(seed)
+        if "tier_rank" in values:
+            values["tier"] = tiers[values.pop("tier_rank")]
+        for number in ("points_per_unit", "multiplier", "min_amount"):
+            if number in values:
+                values[number] = Decimal(values[number])
+        rule = EarningRule(program=program, **values)
+        rule.full_clean()
+        rule.save()
 
 
 class Command(BaseCommand):
@@ -152,5 +205,6 @@ class Command(BaseCommand):
         programs_seed()
         self.stdout.write(
             f"programs={Program.objects.count()} tiers={Tier.objects.count()} "
-            f"conditions={Condition.objects.count()}"
+            f"conditions={Condition.objects.count()} "
+            f"earning_rules={EarningRule.objects.count()}"
         )
