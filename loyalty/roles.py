@@ -21,6 +21,16 @@ _RM_PERMISSIONS = [
     # Unusual spends of their customers: accepted or rejected through the services.
     "loyalty.view_stabilityflag",
     "loyalty.change_stabilityflag",
+    # Rewards: an RM redeems for their customers, and cancels (points and stock come back).
+    "loyalty.view_reward",
+    "loyalty.view_redemption",
+    "loyalty.add_redemption",
+    "loyalty.change_redemption",
+    # Tier benefits: an RM sees what their customers hold and records a use.
+    "loyalty.view_benefit",
+    "loyalty.view_benefitallowance",
+    "loyalty.view_benefituse",
+    "loyalty.add_benefituse",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -34,6 +44,12 @@ _SUPERVISOR_PERMISSIONS = [
     "loyalty.change_membership",
     # Approve or reject a grace period request of their teams' customers.
     "loyalty.change_graceperiod",
+    # The reward catalogue and the tier benefits.
+    *(
+        f"loyalty.{action}_{model}"
+        for action in ("add", "change")
+        for model in ("reward", "benefit")
+    ),
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
