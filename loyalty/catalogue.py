@@ -13,7 +13,15 @@ from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.models import Benefit, BenefitAllowance, Membership, PointsAccount, Reward, Tier
+from loyalty.models import (
+    Benefit,
+    BenefitAllowance,
+    Membership,
+    PointsAccount,
+    Redemption,
+    Reward,
+    Tier,
+)
 
 # --- Tiers --------------------------------------------------------------------------------
 
@@ -71,6 +79,15 @@ def rewards_for_customer(*, customer_id: int, as_of: date) -> QuerySet[Reward]:
         .filter(allowed)
         .select_related("program", "min_tier")
         .order_by("program__code", "points_price", "id")
+    )
+
+
+def redemptions_recent(*, customer_id: int, limit: int) -> QuerySet[Redemption]:
+    """The customer's last redemptions, newest first (the account's index); one query."""
+    return (
+        Redemption.objects.filter(account__customer_id=customer_id)
+        .select_related("reward", "account__program")
+        .order_by("-created_at", "-id")[:limit]
     )
 
 
@@ -166,4 +183,3 @@ def benefits_held(*, customer_id: int, as_of: date) -> list[HeldBenefit]:
             start, end = period_bounds(benefit.period, as_of)
             held.append(HeldBenefit(benefit, start, end, benefit.quota, 0))
     return held
-

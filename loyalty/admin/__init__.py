@@ -1,5 +1,5 @@
 """loyalty's admin, one module per area; importing them registers the ModelAdmins."""
 
-from loyalty.admin import grace, memberships, programs, stability
+from loyalty.admin import benefits, grace, memberships, programs, rewards, stability
 
-__all__ = ["grace", "memberships", "programs", "stability"]
+__all__ = ["benefits", "grace", "memberships", "programs", "rewards", "stability"]

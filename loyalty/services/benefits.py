@@ -33,9 +33,7 @@ NOTE_MAX_LENGTH = BenefitUse._meta.get_field("note").max_length
 
 class OverQuota(ValidationError):
     def __init__(self) -> None:
-        super().__init__(
-            _("This benefit's uses for the period are all taken."), code="over_quota"
-        )
+        super().__init__(_("This benefit's uses for the period are all taken."), code="over_quota")
 
 
 class BenefitNotHeld(ValidationError):
@@ -100,7 +98,7 @@ def benefits_grant(*, program: Program, as_of: date) -> int:
             )
             added += max(cursor.rowcount, 0)
     if added:
-        logger.info("program %s: %s benefit allowance(s) granted as of %s", program.pk, added, as_of)
+        logger.info("program %s: %s benefit allowance(s) granted (%s)", program.pk, added, as_of)
     return added
 
 

@@ -103,9 +103,8 @@ def reward_redeem(*, actor: Any, customer: Customer, reward: Reward, key: str) -
         return Redemption.objects.get(entry=posting.entry)
     if reward.stock is not None:
         # NULL stays NULL: a reward made unlimited meanwhile is still matched.
-        taken = (
-            Reward.objects.filter(Q(stock__isnull=True) | Q(stock__gt=0), pk=reward.pk)
-            .update(stock=F("stock") - 1)
+        taken = Reward.objects.filter(Q(stock__isnull=True) | Q(stock__gt=0), pk=reward.pk).update(
+            stock=F("stock") - 1
         )
         if not taken:
             raise OutOfStock()  # the debit above rolls back with the transaction
@@ -156,9 +155,7 @@ def redemption_cancel(*, actor: Any, redemption: Redemption, key: str = "") -> R
         details={"redemption": redemption.pk, "request_key": key},
     )
     if not posting.created:  # cancelled at the same moment by someone else
-        return Redemption.objects.select_related("account", "entry", "reward").get(
-            pk=redemption.pk
-        )
+        return Redemption.objects.select_related("account", "entry", "reward").get(pk=redemption.pk)
     now = timezone.now()
     changed = Redemption.objects.filter(
         pk=redemption.pk, status=Redemption.Status.COMPLETED
@@ -170,9 +167,7 @@ def redemption_cancel(*, actor: Any, redemption: Redemption, key: str = "") -> R
     )
     if not changed:  # cannot happen while the key is unique; refuse rather than guess
         raise ValidationError(_("This redemption was already cancelled."), code="cancelled")
-    Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(
-        stock=F("stock") + 1
-    )
+    Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(stock=F("stock") + 1)
     logger.info("redemption %s cancelled by user %s", redemption.pk, actor.pk)
     redemption.status = Redemption.Status.CANCELLED
     redemption.cancel_entry = posting.entry

@@ -103,9 +103,7 @@ def test_the_nightly_evaluation_task_grants_the_benefits(program):
     customer = customer_since_2025()
 
     with time_machine.travel(TODAY, tick=False):
-        evaluate_program_task.apply(
-            kwargs={"program_id": program.pk, "as_of": "2026-05-19"}
-        ).get()
+        evaluate_program_task.apply(kwargs={"program_id": program.pk, "as_of": "2026-05-19"}).get()
 
     assert EvaluationRun.objects.get().status == EvaluationRun.Status.DONE
     allowance = BenefitAllowance.objects.get(customer=customer)
@@ -209,7 +207,9 @@ def test_another_rms_customer_cannot_use_benefits(foreign_rm, customer, program)
 
 
 @time_machine.travel(TODAY, tick=False)
-def test_held_benefits_show_uses_left_and_discounts(rm, customer, program, django_assert_num_queries):
+def test_held_benefits_show_uses_left_and_discounts(
+    rm, customer, program, django_assert_num_queries
+):
     checks = benefit(program, rank=2, quota=3)
     benefit(program, rank=2, code="fee", name="Fee", quota=None, discount_percent=50)
     benefit(program, rank=3, code="lounge", name="Lounge", quota=6)

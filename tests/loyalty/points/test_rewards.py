@@ -149,9 +149,11 @@ def test_an_inactive_or_out_of_date_reward_is_refused(rm, customer, program, fie
     earn(customer, program, 300, key="e1")
     tea = reward(program, **fields)
 
-    with time_machine.travel(today.isoformat() + " 12:00 +08:00", tick=False):
-        with pytest.raises(RewardNotAvailable) as error:
-            reward_redeem(actor=rm, customer=customer, reward=tea, key="k1")
+    with (
+        time_machine.travel(today.isoformat() + " 12:00 +08:00", tick=False),
+        pytest.raises(RewardNotAvailable) as error,
+    ):
+        reward_redeem(actor=rm, customer=customer, reward=tea, key="k1")
 
     assert error.value.code == "reward_not_available"
     assert balance(customer, program) == 300
