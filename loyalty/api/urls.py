@@ -1,5 +1,11 @@
 from django.urls import path
 
+from loyalty.api.rewards import (
+    CustomerBenefitsView,
+    CustomerBenefitUseView,
+    CustomerRedemptionsView,
+    RedemptionCancelView,
+)
 from loyalty.api.views import CustomerMembershipsView, ProgramDistributionView
 
 urlpatterns = [
@@ -12,5 +18,25 @@ urlpatterns = [
         "programs/<slug:code>/distribution/",
         ProgramDistributionView.as_view(),
         name="loyalty-program-distribution",
+    ),
+    path(
+        "customers/<int:customer_id>/redemptions/",
+        CustomerRedemptionsView.as_view(),
+        name="loyalty-customer-redemptions",
+    ),
+    path(
+        "redemptions/<int:redemption_id>/cancel/",
+        RedemptionCancelView.as_view(),
+        name="loyalty-redemption-cancel",
+    ),
+    path(
+        "customers/<int:customer_id>/benefits/",
+        CustomerBenefitsView.as_view(),
+        name="loyalty-customer-benefits",
+    ),
+    path(
+        "customers/<int:customer_id>/benefits/<int:benefit_id>/use/",
+        CustomerBenefitUseView.as_view(),
+        name="loyalty-customer-benefit-use",
     ),
 ]
