@@ -80,3 +80,22 @@ def test_base_tier_has_one_group_without_conditions():
     for program in Program.objects.all():
         base = program.tiers.get(rank=1)
         assert [group.conditions.count() for group in base.groups.all()] == [0]
+
+
+def test_seed_programs_adds_example_rewards_and_benefits_once():
+    from loyalty.models import Benefit, Reward
+
+    call_command("seed_programs")
+    call_command("seed_programs")
+
+    assert Reward.objects.filter(program__code="bank").count() == 3
+    assert Reward.objects.filter(program__code="shop").count() == 2
+    checks = Benefit.objects.get(tier__program__code="bank", code="health-check")
+    assert (checks.tier.rank, checks.quota, checks.period) == (3, 3, "year")
+    lounge = Benefit.objects.get(tier__program__code="bank", code="airport-lounge")
+    assert (lounge.tier.rank, lounge.quota, lounge.period) == (4, 6, "year")
+    shipping = Benefit.objects.get(tier__program__code="shop", code="free-shipping")
+    assert (shipping.quota, shipping.period) == (2, "month")
+    discount = Benefit.objects.get(tier__program__code="shop", code="subscription-discount")
+    assert discount.quota is None
+    assert discount.discount_percent == Decimal("50")
