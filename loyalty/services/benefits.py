@@ -28,7 +28,7 @@ from loyalty.services.ledger import KeyReused
 
 logger = logging.getLogger(__name__)
 
-NOTE_MAX_LENGTH = BenefitUse._meta.get_field("note").max_length
+NOTE_MAX_LENGTH: int = BenefitUse._meta.get_field("note").max_length or 200
 
 
 class OverQuota(ValidationError):
@@ -179,6 +179,8 @@ def _use_for_key(key: str, *, customer_id: int, benefit_id: int) -> BenefitUse |
 
 def _allowance_get_or_grant(*, customer_id: int, benefit: Benefit) -> BenefitAllowance:
     """This period's allowance; granted now if the nightly grant has not (upgraded today)."""
+    if benefit.quota is None:  # a standing discount has no allowance; the caller checks
+        raise BenefitNotCountable()
     start, end = period_bounds(benefit.period, timezone.localdate())
     lookup = {"customer_id": customer_id, "benefit_id": benefit.pk, "period_start": start}
     allowance = BenefitAllowance.objects.filter(**lookup).first()
