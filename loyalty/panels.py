@@ -8,6 +8,7 @@ from crm.panels import Panel, register_panel
 
 LAST_CHANGES = 5
 LAST_ENTRIES = 10
+LAST_REDEMPTIONS = 5
 
 
 def memberships_context(customer: Any, request: Any) -> dict[str, Any]:
@@ -42,6 +43,31 @@ def points_context(customer: Any, request: Any) -> dict[str, Any]:
     }
 
 
+def rewards_context(customer: Any, request: Any) -> dict[str, Any]:
+    """The last redemptions and "Redeem a reward": one query."""
+    from loyalty.catalogue import redemptions_recent
+
+    user = getattr(request, "user", None)
+    return {
+        "redemptions": list(redemptions_recent(customer_id=customer.pk, limit=LAST_REDEMPTIONS)),
+        "can_redeem": user is not None and user.has_perm("loyalty.add_redemption"),
+        "can_view": user is not None and user.has_perm("loyalty.view_redemption"),
+    }
+
+
+def benefits_context(customer: Any, request: Any) -> dict[str, Any]:
+    """What the customer holds now, uses left this period, standing discounts: three queries."""
+    from django.utils import timezone
+
+    from loyalty.catalogue import benefits_held
+
+    user = getattr(request, "user", None)
+    return {
+        "held": benefits_held(customer_id=customer.pk, as_of=timezone.localdate()),
+        "can_use": user is not None and user.has_perm("loyalty.add_benefituse"),
+    }
+
+
 def register_panels() -> None:
     register_panel(
         Panel(
@@ -59,5 +85,23 @@ def register_panels() -> None:
             template="loyalty/panels/points.html",
             get_context=points_context,
             order=6,
+        )
+    )
+    register_panel(
+        Panel(
+            key="loyalty_benefits",
+            title=_("Benefits"),
+            template="loyalty/panels/benefits.html",
+            get_context=benefits_context,
+            order=7,
+        )
+    )
+    register_panel(
+        Panel(
+            key="loyalty_rewards",
+            title=_("Rewards"),
+            template="loyalty/panels/rewards.html",
+            get_context=rewards_context,
+            order=8,
         )
     )

@@ -31,6 +31,16 @@ _RM_PERMISSIONS = [
     "loyalty.view_earningrule",
     "loyalty.view_referral",
     "loyalty.add_referral",
+    # Rewards: an RM redeems for their customers, and cancels (points and stock come back).
+    "loyalty.view_reward",
+    "loyalty.view_redemption",
+    "loyalty.add_redemption",
+    "loyalty.change_redemption",
+    # Tier benefits: an RM sees what their customers hold and records a use.
+    "loyalty.view_benefit",
+    "loyalty.view_benefitallowance",
+    "loyalty.view_benefituse",
+    "loyalty.add_benefituse",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -51,6 +61,12 @@ _SUPERVISOR_PERMISSIONS = [
     # Earning rules, and their "Preview earning" page (change_earningrule).
     "loyalty.add_earningrule",
     "loyalty.change_earningrule",
+    # The reward catalogue and the tier benefits.
+    *(
+        f"loyalty.{action}_{model}"
+        for action in ("add", "change")
+        for model in ("reward", "benefit")
+    ),
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -7,6 +7,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from loyalty.models import Program
+from loyalty.services.benefits import benefits_grant
 from loyalty.services.evaluation import program_evaluate
 from loyalty.services.grace import grace_periods_end
 from loyalty.services.stability import unusual_spend_flag
@@ -23,8 +24,14 @@ from loyalty.services.stability import unusual_spend_flag
 )
 def evaluate_program_task(*, program_id: int, as_of: str) -> int:
     """Evaluate a program as of a day (ISO date). A second delivery finds the day's run done
-    and does nothing; a retry after a lost connection writes only what still differs."""
-    return program_evaluate(program_id=program_id, as_of=date.fromisoformat(as_of)).pk
+    and does nothing; a retry after a lost connection writes only what still differs.
+
+    Then, in its own transaction, the tier benefits of the period holding today (the run is as
+    of yesterday: the first night of a month grants the new month) go to every holder of the
+    tiers just written; a second delivery grants nothing more."""
+    run = program_evaluate(program_id=program_id, as_of=date.fromisoformat(as_of))
+    benefits_grant(program=run.program, as_of=timezone.localdate())
+    return run.pk
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,))

@@ -1,6 +1,7 @@
 """loyalty's admin, one module per area; importing them registers the ModelAdmins."""
 
 from loyalty.admin import (
+    benefits,
     earning,
     grace,
     memberships,
@@ -8,10 +9,12 @@ from loyalty.admin import (
     programs,
     referrals,
     reports,
+    rewards,
     stability,
 )
 
 __all__ = [
+    "benefits",
     "earning",
     "grace",
     "memberships",
@@ -19,5 +22,6 @@ __all__ = [
     "programs",
     "referrals",
     "reports",
+    "rewards",
     "stability",
 ]

@@ -93,3 +93,23 @@ def test_seed_programs_adds_the_example_earning_rules_once():
     assert sorted(EarningRule.objects.values_list("program__code", "kind", "name")) == first
     assert ("bank", "first_order", "First order x3") in first
     assert ("shop", "bonus", "Quality review +50") in first
+
+
+@pytest.mark.django_db
+def test_seed_programs_adds_example_rewards_and_benefits_once():
+    from loyalty.models import Benefit, Reward
+
+    call_command("seed_programs")
+    call_command("seed_programs")
+
+    assert Reward.objects.filter(program__code="bank").count() == 3
+    assert Reward.objects.filter(program__code="shop").count() == 2
+    checks = Benefit.objects.get(tier__program__code="bank", code="health-check")
+    assert (checks.tier.rank, checks.quota, checks.period) == (3, 3, "year")
+    lounge = Benefit.objects.get(tier__program__code="bank", code="airport-lounge")
+    assert (lounge.tier.rank, lounge.quota, lounge.period) == (4, 6, "year")
+    shipping = Benefit.objects.get(tier__program__code="shop", code="free-shipping")
+    assert (shipping.quota, shipping.period) == (2, "month")
+    discount = Benefit.objects.get(tier__program__code="shop", code="subscription-discount")
+    assert discount.quota is None
+    assert discount.discount_percent == Decimal("50")

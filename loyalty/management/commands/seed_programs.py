@@ -1,4 +1,5 @@
-"""The seed programs of DESIGN.md: a bank and a shop, five tiers each.
+"""The seed programs of DESIGN.md: a bank and a shop, five tiers each, example rewards and
+tier benefits.
 
 Idempotent by codes: programs by code, tiers by (program, rank). A tier's criteria are seeded
 only while it has none, so a second run (or a `make demo` after a supervisor tuned the
@@ -12,7 +13,15 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from loyalty.models import Condition, CriterionGroup, EarningRule, Program, Tier
+from loyalty.models import (
+    Benefit,
+    Condition,
+    CriterionGroup,
+    EarningRule,
+    Program,
+    Reward,
+    Tier,
+)
 
 # (metric, window_months, operator, threshold, parameters)
 ConditionSeed = tuple[str, int | None, str, str, dict[str, str]]
@@ -198,13 +207,95 @@ def _rules_seed(program: Program, seeds: list[RuleSeed]) -> None:
         rule.save()
 
 
+# program code -> (name, name_zh_hans, points price, value in CNY, stock or None, lowest rank)
+RewardSeed = tuple[str, str, int, str, int | None, int | None]
+REWARDS: dict[str, list[RewardSeed]] = {
+    "bank": [
+        ("Coffee voucher (50 CNY)", "咖啡券（50元）", 1_000, "50.00", None, None),
+        ("Two cinema tickets", "电影票两张", 2_000, "90.00", 500, None),
+        ("Airport transfer", "机场接送", 8_000, "300.00", 100, 3),
+    ],
+    "shop": [
+        ("Shopping voucher (20 CNY)", "购物券（20元）", 400, "20.00", None, None),
+        ("Bluetooth speaker", "蓝牙音箱", 6_000, "299.00", 50, 2),
+    ],
+}
+
+# program code -> (tier rank, code, name, name_zh_hans, quota or None, period, discount %)
+BenefitSeed = tuple[int, str, str, str, int | None, str, str | None]
+BENEFITS: dict[str, list[BenefitSeed]] = {
+    "bank": [
+        (3, "health-check", "3 free health checks a year", "每年3次免费体检", 3, "year", None),
+        (
+            4,
+            "airport-lounge",
+            "Airport lounge, 6 times a year",
+            "机场贵宾厅每年6次",
+            6,
+            "year",
+            None,
+        ),
+    ],
+    "shop": [
+        (
+            2,
+            "free-shipping",
+            "2 free-shipping vouchers a month",
+            "每月2张免运费券",
+            2,
+            "month",
+            None,
+        ),
+        (3, "subscription-discount", "Subscription fee 50% off", "会员费五折", None, "year", "50"),
+    ],
+}
+
+
+@transaction.atomic
+def rewards_and_benefits_seed() -> None:
+    """Example rewards and tier benefits; idempotent by (program, name) and (tier, code), and
+    a row a supervisor changed is left as it is."""
+    for code, rewards in REWARDS.items():
+        program = Program.objects.get(code=code)
+        for name, name_zh_hans, price, value, stock, rank in rewards:
+            Reward.objects.get_or_create(
+                program=program,
+                name=name,
+                defaults={
+                    "name_zh_hans": name_zh_hans,
+                    "points_price": price,
+                    "value": Decimal(value),
+                    "stock": stock,
+                    "min_tier": program.tiers.get(rank=rank) if rank else None,
+                },
+            )
+    for code, benefits in BENEFITS.items():
+        for rank, benefit_code, name, name_zh_hans, quota, period, discount in benefits:
+            Benefit.objects.get_or_create(
+                tier=Tier.objects.get(program__code=code, rank=rank),
+                code=benefit_code,
+                defaults={
+                    "name": name,
+                    "name_zh_hans": name_zh_hans,
+                    "quota": quota,
+                    "period": period,
+                    "discount_percent": Decimal(discount) if discount else None,
+                },
+            )
+
+
 class Command(BaseCommand):
-    help = "Create the bank and shop loyalty programs with their tiers (idempotent)."
+    help = (
+        "Create the bank and shop loyalty programs, their tiers, example rewards and tier "
+        "benefits (idempotent)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         programs_seed()
+        rewards_and_benefits_seed()
         self.stdout.write(
             f"programs={Program.objects.count()} tiers={Tier.objects.count()} "
             f"conditions={Condition.objects.count()} "
-            f"earning_rules={EarningRule.objects.count()}"
+            f"earning_rules={EarningRule.objects.count()} rewards={Reward.objects.count()} "
+            f"benefits={Benefit.objects.count()}"
         )
