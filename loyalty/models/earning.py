@@ -38,7 +38,7 @@ class EarningRule(models.Model):
         SUNDAY = 6, _("Sunday")
 
     # What each kind needs; the other fields of "what it applies to / gives" stay empty.
-    REQUIRED = {
+    REQUIRED: dict[str, tuple[str, ...]] = {
         Kind.BASE: ("points_per_unit",),
         Kind.CATEGORY: ("category", "multiplier"),
         Kind.TIME_WINDOW: ("starts_at", "ends_at", "multiplier"),
@@ -161,15 +161,17 @@ class EarningRule(models.Model):
         return f"{self.program} · {self.name}"
 
     def clean(self) -> None:
+        required = self.REQUIRED.get(self.kind, ())
         errors = {
             field: _("This kind of rule needs it.")
-            for field in self.REQUIRED.get(self.kind, ())
+            for field in required
             if getattr(self, field) in (None, "")
         }
-        window = self.kind == self.Kind.TIME_WINDOW and self.starts_at and self.ends_at
-        if window and self.ends_at <= self.starts_at:
+        starts_at, ends_at = self.starts_at, self.ends_at
+        window = self.kind == self.Kind.TIME_WINDOW and starts_at and ends_at
+        if window and starts_at is not None and ends_at is not None and ends_at <= starts_at:
             errors["ends_at"] = _("The window ends after it starts.")
-        if self.tier_id and self.tier.program_id != self.program_id:
+        if self.tier is not None and self.tier.program_id != self.program_id:
             errors["tier"] = _("Choose a tier of the rule's program.")
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             errors["valid_until"] = _("The rule ends after it starts.")
