@@ -16,8 +16,11 @@ class LoyaltyConfig(AppConfig):
         # The metrics register themselves on import; the Condition's choices read the registry.
         import loyalty.metrics  # noqa: F401
         from loyalty.panels import register_panels
+        from loyalty.segments import register_customer_filters
 
         register_panels()
+        # Points expiring soon: a filter of crm's customer list and saved segments.
+        register_customer_filters()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
 
