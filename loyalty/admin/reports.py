@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.spreadsheets import spreadsheet_safe
 from loyalty.reports import (
@@ -187,7 +188,7 @@ def _liability_header() -> list:
         _("tier or month"),
         _("accounts"),
         _("points"),
-        _("value"),
+        pgettext_lazy("money", "value"),
     ]
 
 

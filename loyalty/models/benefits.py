@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loyalty.models.programs import Tier, _localised
 
@@ -28,7 +29,7 @@ class Benefit(models.Model):
         Tier,
         on_delete=models.CASCADE,
         related_name="benefits",
-        verbose_name=_("from tier"),
+        verbose_name=pgettext_lazy("benefit", "from tier"),
         help_text=_("Customers at this tier or above hold the benefit."),
     )
     code = models.SlugField(_("code"), max_length=50)

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loyalty.models.programs import Program
 
@@ -168,7 +169,7 @@ class PointsLot(models.Model):
         on_delete=models.PROTECT,
         primary_key=True,
         related_name="lot",
-        verbose_name=_("entry"),
+        verbose_name=pgettext_lazy("points", "entry"),
     )
     account = models.ForeignKey(
         PointsAccount,
@@ -216,7 +217,10 @@ class PointsAllocation(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     entry = models.ForeignKey(
-        PointsEntry, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("entry")
+        PointsEntry,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+        verbose_name=pgettext_lazy("points", "entry"),
     )
     lot = models.ForeignKey(
         PointsLot, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("lot")
@@ -277,7 +281,7 @@ class PointsAdjustment(models.Model):
         null=True,
         blank=True,
         related_name="adjustment",
-        verbose_name=_("entry"),
+        verbose_name=pgettext_lazy("points", "entry"),
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from loyalty.models.points import PointsAccount, PointsEntry
@@ -26,7 +27,7 @@ class Reward(models.Model):
         _("price in points"), validators=[MinValueValidator(1)]
     )
     value = models.DecimalField(
-        _("value"),
+        pgettext_lazy("money", "value"),
         max_digits=12,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
