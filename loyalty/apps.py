@@ -17,12 +17,15 @@ class LoyaltyConfig(AppConfig):
         import loyalty.metrics  # noqa: F401
         from crm.signals import interactions_stored, transactions_stored
         from loyalty.panels import register_panels
+        from loyalty.segments import register_customer_filters
         from loyalty.services.earning import on_interactions_stored, on_transactions_stored
 
         register_panels()
         # Points are earned in the transaction that stores what earns them.
         transactions_stored.connect(on_transactions_stored, dispatch_uid="loyalty_earn")
         interactions_stored.connect(on_interactions_stored, dispatch_uid="loyalty_review_bonus")
+        # Points expiring soon: a filter of crm's customer list and saved segments.
+        register_customer_filters()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
 

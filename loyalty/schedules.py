@@ -17,4 +17,14 @@ SCHEDULES: list[Schedule] = [
         minute="30",
         hour="0",
     ),
+    # Half an hour after the tier evaluation starts (01:00), not with it: the two are
+    # independent (no tier metric reads points) and both are heavy, so they are staggered.
+    # Early in the day the points lapse on, so the day's balances, the liability report and
+    # the expiring-soon segment read in the morning no longer count them.
+    Schedule(
+        name="loyalty: expire the points whose day has come",
+        task="loyalty.tasks.points_expire_task",
+        minute="30",
+        hour="1",
+    ),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from loyalty.models import Program
 from loyalty.services.benefits import benefits_grant
 from loyalty.services.evaluation import program_evaluate
+from loyalty.services.expiry import points_expire
 from loyalty.services.grace import grace_periods_end
 from loyalty.services.stability import unusual_spend_flag
 
@@ -60,6 +61,30 @@ def end_grace_periods_task(*, as_of: str | None = None) -> int:
     nothing more. The evaluation counts an ended period for the days it covered."""
     day = as_of or _yesterday()
     return grace_periods_end(today=date.fromisoformat(day))
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def points_expire_task(*, as_of: str | None = None) -> dict[str, int]:
+    """Nightly: the points whose expiry day has come (by default today: a lot expiring on a
+    day is gone from that night on) expire, oldest first. Each batch of accounts commits on
+    its own, so a retry after a lost connection or a second delivery expires only what is
+    still open; it returns what this run expired."""
+    day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    result = points_expire(as_of=day)
+    return {
+        "accounts": result.accounts,
+        "lots": result.lots,
+        "points": result.points,
+        "batches": result.batches,
+    }
 
 
 def _yesterday() -> str:
