@@ -31,6 +31,7 @@ migrate: install var
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py generate_demo_data --customers $(DEMO_CUSTOMERS)
 	$(RUN_ENV) $(PY) manage.py seed_programs
+	$(RUN_ENV) $(PY) manage.py earn_points
 
 run: messages demo
 	@echo
