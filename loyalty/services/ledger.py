@@ -145,9 +145,12 @@ def _post(
     allow_negative: bool = False,
     first_lot_id: int | None = None,
 ) -> Posting:
-    existing = entry_for_key(key, fingerprint)
-    if existing is not None:
-        return Posting(existing, created=False)
+    if points < 0:
+        # A retried spend must find its entry before the balance check could refuse it; a
+        # credit cannot be refused, so it learns of an earlier posting from the unique key.
+        existing = entry_for_key(key, fingerprint)
+        if existing is not None:
+            return Posting(existing, created=False)
     try:
         with transaction.atomic():
             balance = _balance_move(account.pk, points, allow_negative=allow_negative)
