@@ -7,7 +7,9 @@ to the integration's user in admin, then `manage.py create_api_token <username>`
 
 The earn endpoint is hot (load-tested by bench.points): its account lookup is one query that
 also checks visibility and loads the program, and the posting is the ledger's guarded UPDATE
-and two INSERTs, with the idempotency key's INSERT in the same transaction.
+and two INSERTs in one transaction. Its entry is its own idempotency record: the entry's
+unique key is the caller's key (`api:{user}:{key}`) with the request's fingerprint, and the
+answer is the entry, so a replay finds it and answers the same without a second table.
 """
 
 import logging
@@ -27,7 +29,13 @@ from config.api import NewestFirstCursorPagination
 from crm.api.serializers import StrictInputSerializer, choice_field_class
 from crm.models import Customer
 from crm.selectors import customer_get
-from loyalty.api.idempotency import HEADER, KeyReusedError, fingerprint, idempotent
+from loyalty.api.idempotency import (
+    HEADER,
+    REPLAYED_HEADER,
+    KeyReusedError,
+    fingerprint,
+    request_key,
+)
 from loyalty.models import PointsEntry, Program
 from loyalty.points_selectors import (
     points_account_get,
@@ -113,14 +121,13 @@ class EarnInputSerializer(StrictInputSerializer):
 
 
 class EarnOutputSerializer(PointsEntryOutputSerializer):
+    """The entry alone, so that a replay answers exactly the same (a balance would move)."""
+
     customer = serializers.IntegerField(source="account.customer_id")
     program = serializers.CharField(source="account.program.code")
-    balance = serializers.IntegerField(
-        source="account.balance", help_text=_("The account's balance after this entry.")
-    )
 
     class Meta(PointsEntryOutputSerializer.Meta):
-        fields = ["customer", "program", "balance", *PointsEntryOutputSerializer.Meta.fields]
+        fields = ["customer", "program", *PointsEntryOutputSerializer.Meta.fields]
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -231,22 +238,19 @@ class PointsEarnView(APIView):
         if account is None:
             account = self._account_open(request, customer_id, program_code)
         payload = {**data.validated_data}
-        key = request.headers.get(HEADER, "").strip()
-
-        def effect():
-            try:
-                posting = points_earn_reported(
-                    actor=request.user,
-                    account=account,
-                    key=points_api_key(user_id=request.user.pk, key=key),
-                    fingerprint=fingerprint(f"{request.method} {request.path}", payload),
-                    **payload,
-                )
-            except KeyReused:  # a concurrent request with the key and another body won
-                raise KeyReusedError from None
-            return status.HTTP_201_CREATED, EarnOutputSerializer(posting.entry).data
-
-        return idempotent(request, payload=payload, effect=effect)
+        try:
+            posting = points_earn_reported(
+                actor=request.user,
+                account=account,
+                key=points_api_key(user_id=request.user.pk, key=request_key(request)),
+                fingerprint=fingerprint(f"{request.method} {request.path}", payload),
+                **payload,
+            )
+        except KeyReused:
+            raise KeyReusedError from None
+        headers = {} if posting.created else {REPLAYED_HEADER: "true"}
+        body = EarnOutputSerializer(posting.entry).data
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
     def _account_open(self, request, customer_id: int, program_code: str):
         """The first points of a customer in a program open the account."""
