@@ -1,7 +1,7 @@
 """The earn API under load against a bare endpoint, and the nightly expiry against hand-written
 SQL, on PostgreSQL.
 
-    python -m bench.points [--seconds 30] [--connections 16] [--customers 500000]
+    python -m bench.points [--seconds 30] [--connections 2] [--customers 500000]
                            [--entries 5000000] [--due-share 0.1] [--workers 2]
 
 Uses PostgreSQL (DATABASE_URL, default the local `loyalty_bench` database, like bench.tiers),
@@ -12,8 +12,11 @@ migrates it and fills it with demo customers when it has fewer than asked.
    same knox token. A second process (bench/points_client.py, a bounded asyncio client with
    `--connections` connections) drives each for `--seconds`, every request with a unique
    Idempotency-Key: `bare_rps`, then `earn_rps`, `earn_p50_ms`, `earn_p99_ms` for
-   `POST /api/v1/loyalty/customers/{id}/points/bench/earn/`. If that URL answers 404 (the earn
-   API not merged yet), `earn_missing=1` says so and the ratio is not computed.
+   `POST /api/v1/loyalty/customers/{id}/points/bench/earn/`. If that URL answers 404,
+   `earn_missing=1` says so and the ratio is not computed. The default of 2 connections, one
+   per gunicorn worker, keeps both workers busy all the time (the throughput is the same as
+   with more) without timing the wait in gunicorn's backlog: with N connections in flight the
+   latency grows to about N / throughput, whatever the endpoint does.
 2. Expiry: `--entries` ledger entries (`--entries / --customers` per account: earnings, a
    redemption from the oldest lot, their lots and allocations, balances consistent with the
    ledger's invariants), built once with set-based INSERTs and kept for the next run; about
@@ -327,7 +330,7 @@ def _expiry(day: date) -> tuple[float, float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--customers", type=int, default=500_000)
     parser.add_argument("--entries", type=int, default=5_000_000)
     parser.add_argument("--due-share", type=float, default=0.1)
