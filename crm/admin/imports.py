@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from crm.admin.forms import form_add_service_errors
+from crm.admin.forms import form_add_service_errors, form_page_context
 from crm.imports.mapping import field_choices
 from crm.imports.report import refused_rows_csv
 from crm.models import ColumnMapping, ImportJob, Source
@@ -120,13 +120,7 @@ class ImportJobAdmin(RunImportPermissionMixin, admin.ModelAdmin):
                 form_add_service_errors(form, error)
             else:
                 return HttpResponseRedirect(self._job_url(job))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Import a file"),
-            "form": form,
-            "has_view_permission": self.has_view_permission(request),
-        }
+        context = form_page_context(self, request, title=_("Import a file"), form=form)
         return TemplateResponse(request, "admin/crm/importjob/upload.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.admin.forms import form_add_service_errors
+from crm.admin.forms import form_add_service_errors, form_page_context
 from crm.admin.scoping import CustomerScopedAdmin
 from crm.models import Customer
 from crm.selectors import customer_visibility_q
@@ -219,15 +219,9 @@ class GracePeriodAdmin(CustomerScopedAdmin):
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(self._change_url(grace_period))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Request a grace period"),
-            "form": form,
-            "media": self.media + form.media,
-            "has_view_permission": self.has_view_permission(request),
-            **(extra_context or {}),
-        }
+        context = form_page_context(
+            self, request, title=_("Request a grace period"), form=form, **(extra_context or {})
+        )
         return TemplateResponse(request, self.request_form_template, context)
 
     def change_view_context(self, request, object_id) -> dict:

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from crm.admin.forms import form_add_service_errors
+from crm.admin.forms import form_add_service_errors, form_page_context
 from crm.admin.scoping import CustomerScopedAdmin, ReadOnlyRecordAdmin
 from crm.models import Customer
 from crm.selectors import customer_visibility_q
@@ -244,15 +244,9 @@ class PointsAdjustmentAdmin(CustomerScopedAdmin):
                     message = _("The adjustment waits for another person's approval.")
                 self.message_user(request, message, messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(adjustment))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Adjust points"),
-            "form": form,
-            "media": self.media + form.media,
-            "has_view_permission": self.has_view_permission(request),
-            **(extra_context or {}),
-        }
+        context = form_page_context(
+            self, request, title=_("Adjust points"), form=form, **(extra_context or {})
+        )
         return TemplateResponse(request, self.request_form_template, context)
 
     def change_view_context(self, request, object_id) -> dict:
