@@ -28,6 +28,7 @@ class LoyaltyConfig(AppConfig):
         register_customer_filters()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
+        post_migrate.connect(_ensure_segments, sender=self)
 
 
 def _sync_role_permissions(sender, **kwargs) -> None:
@@ -41,3 +42,9 @@ def _ensure_schedules(sender, **kwargs) -> None:
     from loyalty.schedules import SCHEDULES
 
     ensure_schedules(SCHEDULES)
+
+
+def _ensure_segments(sender, **kwargs) -> None:
+    from loyalty.segments import expiring_soon_segment_ensure
+
+    expiring_soon_segment_ensure()

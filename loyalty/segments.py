@@ -61,3 +61,21 @@ def register_customer_filters() -> None:
             ),
         ),
     )
+
+
+EXPIRING_SOON_SEGMENT = "Points expiring soon"
+
+
+def expiring_soon_segment_ensure() -> None:
+    """The ready segment for the reminder, created on migrate when missing (a supervisor may
+    rename its description or combine it; its name is what finds it)."""
+    from crm.models import Segment
+
+    Segment.objects.get_or_create(
+        name=EXPIRING_SOON_SEGMENT,
+        defaults={
+            "description": "Customers with loyalty points that expire within "
+            "LOYALTY_EXPIRING_SOON_DAYS days (30 unless set): for a reminder message.",
+            "definition": {"points_expiring_soon": True},
+        },
+    )

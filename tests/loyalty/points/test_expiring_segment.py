@@ -121,3 +121,15 @@ def test_the_api_customer_list_filters_by_points_expiring(rm):
 def test_a_filter_name_cannot_be_registered_twice():
     with pytest.raises(ValueError, match="exists already"):
         register_customer_filter("points_expiring_soon", CustomerFilter.base_filters["status"])
+
+
+def test_the_ready_segment_exists_after_migrate_and_selects_them(supervisor, rm):
+    soon, later = CustomerFactory(owner=rm), CustomerFactory(owner=rm)
+    earn(soon, 80, date(2026, 3, 20))
+    earn(later, 80, date(2026, 6, 1))
+
+    segment = Segment.objects.get(name="Points expiring soon")
+
+    assert set(
+        segment_customer_list(segment=segment, user=supervisor).values_list("pk", flat=True)
+    ) == {soon.pk}
