@@ -22,7 +22,7 @@ from loyalty.earning.posting import (
     posting_apply,
     scratch_tables,
 )
-from loyalty.earning.referrals import referral_commissions_post
+from loyalty.earning.referrals import REFERRALS, referral_commissions_post
 from loyalty.earning.refunds import refunds_reverse
 from loyalty.earning.rules import ProgramRules, program_rules_load
 from loyalty.earning.sql import EARN_TABLE, earn_fill_sql
@@ -70,8 +70,13 @@ def _earn(programs: list[ProgramRules], transaction_ids: list[int], *, now: date
         if not days:
             return 0
         _dates_fill(cursor, programs, days)
+    # The referrers a purchase of this batch may pay a commission to are locked with the
+    # buyers, in one id order: locked later, two passes could wait on each other in a circle.
     accounts_open_and_lock(
-        f"SELECT s.customer_id, s.program_id FROM {EARN_TABLE} s WHERE {EARNS} > 0",  # noqa: S608
+        f"SELECT s.customer_id, s.program_id FROM {EARN_TABLE} s WHERE {EARNS} > 0"  # noqa: S608
+        f" UNION SELECT r.referrer_id, r.program_id FROM {REFERRALS} r JOIN {EARN_TABLE} s"
+        " ON s.customer_id = r.referred_id AND s.program_id = r.program_id"
+        f" WHERE r.commission_entry_id IS NULL AND {EARNS} > 0",
         [],
         now=now,
     )
