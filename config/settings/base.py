@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "import_export",
     "crm",
     "loyalty",
+    "workflows",
 ]
 
 MIDDLEWARE = [

@@ -50,6 +50,8 @@ from tests.factories import (
     make_supervisor,
 )
 from tests.loyalty.factories import ProgramFactory
+from workflows.models import Message, SensitiveEvent
+from workflows.models.outbox import Channel, Purpose
 
 CHANNELS = list(Consent.Channel)
 
@@ -119,6 +121,19 @@ OWNED_ROW_BUILDERS = {
     ),
     "loyalty.Referral.referrer": lambda c, n: Referral.objects.create(
         program=_membership(c, n).program, referrer=c, referred=CustomerFactory()
+    ),
+    "workflows.Message.customer": lambda c, n: Message.objects.create(
+        key=f"merge-test:{c.pk}:{n}",
+        customer=c,
+        channel=Channel.SMS,
+        purpose=Purpose.SERVICE,
+        occasion="merge-test",
+    ),
+    "workflows.SensitiveEvent.customer": lambda c, n: SensitiveEvent.objects.create(
+        customer=c,
+        kind=SensitiveEvent.Kind.BEREAVEMENT,
+        occurred_on=date(2026, 1, 1),
+        suppressed_until=date(2026, 3, 1),
     ),
 }
 
