@@ -124,6 +124,48 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="loyalty@localhost")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 
+# --- The outbox (workflows): every outgoing message passes its rules ------------------------
+# Quiet hours for marketing, "HH:MM-HH:MM" in TIME_ZONE: customers have no time zone of their
+# own, so the bank's local time stands for theirs. A marketing message due inside them is held
+# until they end, not dropped.
+WORKFLOWS_QUIET_HOURS = env.str("WORKFLOWS_QUIET_HOURS", default="21:00-09:00")
+# Marketing messages per customer, counted over the last 24 hours and the last 7 days.
+WORKFLOWS_MARKETING_PER_DAY = env.int("WORKFLOWS_MARKETING_PER_DAY", default=2)
+WORKFLOWS_MARKETING_PER_WEEK = env.int("WORKFLOWS_MARKETING_PER_WEEK", default=5)
+# Days without marketing after a sensitive event, per kind (the default of suppressed_until).
+WORKFLOWS_SUPPRESSION_DAYS = {
+    "bereavement": env.int("WORKFLOWS_SUPPRESSION_DAYS_BEREAVEMENT", default=90),
+    "unemployment": env.int("WORKFLOWS_SUPPRESSION_DAYS_UNEMPLOYMENT", default=90),
+    "illness": env.int("WORKFLOWS_SUPPRESSION_DAYS_ILLNESS", default=60),
+    "divorce": env.int("WORKFLOWS_SUPPRESSION_DAYS_DIVORCE", default=60),
+    "other": env.int("WORKFLOWS_SUPPRESSION_DAYS_OTHER", default=30),
+}
+# Channel backends (dotted paths, see workflows/outbox/backends.py). E-mail goes through
+# Django's e-mail backend (EMAIL_URL). The default file backend appends one line per message,
+# its id first, to WORKFLOWS_OUTBOX_FILE.
+WORKFLOWS_SMS_BACKEND = env.str(
+    "WORKFLOWS_SMS_BACKEND", default="workflows.outbox.backends.FileBackend"
+)
+WORKFLOWS_PUSH_BACKEND = env.str(
+    "WORKFLOWS_PUSH_BACKEND", default="workflows.outbox.backends.FileBackend"
+)
+WORKFLOWS_WECHAT_BACKEND = env.str(
+    "WORKFLOWS_WECHAT_BACKEND", default="workflows.outbox.backends.FileBackend"
+)
+WORKFLOWS_EMAIL_BACKEND = env.str(
+    "WORKFLOWS_EMAIL_BACKEND", default="workflows.outbox.backends.DjangoEmailBackend"
+)
+WORKFLOWS_OUTBOX_FILE = env.str("WORKFLOWS_OUTBOX_FILE", default=str(VAR_DIR / "outbox.log"))
+# A provider's latency per message for the file backend, in milliseconds: tests only.
+WORKFLOWS_OUTBOX_FILE_DELAY_MS = env.int("WORKFLOWS_OUTBOX_FILE_DELAY_MS", default=0)
+# Due messages taken per batch: the rules run once per batch; a worker killed while sending
+# leaves at most this many messages "sending" for review.
+WORKFLOWS_OUTBOX_BATCH_SIZE = env.int("WORKFLOWS_OUTBOX_BATCH_SIZE", default=500)
+# A message "sending" for longer than this is reported (never re-sent automatically).
+WORKFLOWS_OUTBOX_STALE_MINUTES = env.int("WORKFLOWS_OUTBOX_STALE_MINUTES", default=15)
+# bench.outbox only: dispatch without the rules to measure what they cost. Never in production.
+WORKFLOWS_OUTBOX_RULES_OFF = env.bool("WORKFLOWS_OUTBOX_RULES_OFF", default=False)
+
 # --- Security (on whenever DEBUG is off) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,30 @@
+"""Celery entry points of workflows: thin, safe to run twice (the claims make a second
+delivery send nothing again)."""
+
+import logging
+
+from celery import shared_task
+
+from workflows.outbox.dispatch import messages_stale_sending, outbox_dispatch
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=50 * 60, time_limit=55 * 60
+)
+def outbox_dispatch_task() -> dict:
+    """Every minute: dispatch the due messages; report (never retry) stale "sending" ones.
+    No autoretry: a message claimed by this run is never sent by another."""
+    result = outbox_dispatch()
+    stale = messages_stale_sending().count()
+    if stale:
+        logger.warning("outbox: %s messages stuck in 'sending' need review", stale)
+    return {
+        "taken": result.taken,
+        "sent": result.sent,
+        "failed": result.failed,
+        "held": result.held,
+        "refused": result.refused,
+        "stale_sending": stale,
+    }
