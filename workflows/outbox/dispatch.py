@@ -47,6 +47,11 @@ class DispatchResult:
             self.refused[reason] = self.refused.get(reason, 0) + count
 
 
+def _db_time(value: datetime | None):
+    """A datetime as the ORM would store it (SQLite keeps naive UTC text) for raw SQL."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def messages_claim(ids: list[int], *, now: datetime) -> list[int]:
     """queued/held -> sending for the given ids; returns the ids this call changed. Two
     dispatchers claiming the same ids split them: each id is returned to one of them."""
@@ -59,7 +64,7 @@ def messages_claim(ids: list[int], *, now: datetime) -> list[int]:
         f"WHERE id IN ({marks}) AND state IN (%s, %s) RETURNING id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Message.State.SENDING, now, *ids, *DUE_STATES])
+        cursor.execute(sql, [Message.State.SENDING, _db_time(now), *ids, *DUE_STATES])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -139,7 +144,7 @@ def _record(messages: list[Message], *, now: datetime) -> None:
         FROM (VALUES {rows}) AS v
         WHERE {table}.id = CAST(v.column1 AS BIGINT) AND {table}.state = %s
     """  # noqa: S608 (identifiers from the model, values as parameters)
-    params: list = [Message.State.SENT, now]
+    params: list = [Message.State.SENT, _db_time(now)]
     for m in messages:
         params += [
             m.pk, m.state, m.provider_id, m.recipient, m.error,

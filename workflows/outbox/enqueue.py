@@ -119,15 +119,15 @@ def messages_enqueue_for(
     table = Message._meta.db_table
     prefix = f"{purpose}:"
     suffix = f":{occasion}:{channel}"
-    # "WHERE true": SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
+    # The WHERE also lets SQLite tell the upsert's ON CONFLICT from a join's ON.
     sql = f"""
         INSERT INTO {table} ("key", customer_id, channel, purpose, offer_kind, occasion,
             template_id, language, subject, body, recipient, state, refusal, not_before,
             expires_at, attempts, provider_id, error, created_by_id, created_at)
         SELECT %s || CAST(c.id AS TEXT) || %s, c.id, %s, %s, %s, %s,
             %s, %s, '', '', '', 'queued', '', %s, %s, 0, '', '', %s, %s
-        FROM ({ids_sql}) AS c
-        WHERE true
+        FROM {Customer._meta.db_table} AS c
+        WHERE c.id IN ({ids_sql})
         ON CONFLICT ("key") DO NOTHING
     """  # noqa: S608 (identifiers from the model, values as parameters)
     params = [
@@ -139,10 +139,10 @@ def messages_enqueue_for(
         occasion,
         template.pk,
         template.language,
-        not_before or now,
-        expires_at,
+        connection.ops.adapt_datetimefield_value(not_before or now),
+        connection.ops.adapt_datetimefield_value(expires_at),
         getattr(created_by, "pk", None),
-        now,
+        connection.ops.adapt_datetimefield_value(now),
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [*params, *ids_params])

@@ -109,11 +109,11 @@ def _marketing_counts(customer_ids: set[int], now: datetime) -> tuple[Counter, C
             customer_id__in=customer_ids,
             purpose=Purpose.MARKETING,
             state__in=[Message.State.SENDING, Message.State.SENT],
-            claimed_at__gte=now - timedelta(days=7),
+            claimed_at__gt=now - timedelta(days=7),
         )
         .values("customer_id")
         .annotate(
-            week=Count("id"), day=Count("id", filter=Q(claimed_at__gte=now - timedelta(days=1)))
+            week=Count("id"), day=Count("id", filter=Q(claimed_at__gt=now - timedelta(days=1)))
         )
         .order_by()
     )
