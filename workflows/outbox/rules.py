@@ -59,6 +59,8 @@ def quiet_hours_end(now: datetime) -> datetime | None:
     """When the quiet hours around `now` end (aware), or None outside them."""
     start_s, end_s = settings.WORKFLOWS_QUIET_HOURS.split("-")
     start, end = _parse(start_s), _parse(end_s)
+    if start == end:  # "00:00-00:00": no quiet hours
+        return None
     local = timezone.localtime(now)
     t = local.time()
     inside = start <= t < end if start < end else (t >= start or t < end)
