@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from workflows.models import WebhookDelivery, WebhookEndpoint
@@ -23,6 +24,13 @@ _cache: dict[str, Any] = {"types": None, "at": 0.0}
 
 
 def subscriptions_forget(*args: Any, **kwargs: Any) -> None:
+    """Drop the cache now, and again when the endpoint's transaction commits (a concurrent
+    request may have filled it in between with what was committed before)."""
+    _cache["types"] = None
+    transaction.on_commit(_forget_now)
+
+
+def _forget_now() -> None:
     _cache["types"] = None
 
 
