@@ -13,6 +13,7 @@ from workflows.models.webhooks import EventType
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("events"),
         choices=EventType.choices,
