@@ -182,8 +182,9 @@ class MessageAdmin(CustomerScopedAdmin):
                     "state__exact": Message.State.REFUSED,
                     "refusal__exact": row["refusal"],
                     "channel__exact": row["channel"],
-                    "created_at__gte": first.isoformat(),
-                    "created_at__lt": (last + timedelta(days=1)).isoformat(),
+                    # Aware, as the date filter's own links: the local days of the report.
+                    "created_at__gte": str(start),
+                    "created_at__lt": str(end),
                 }
                 rows.append(
                     {
