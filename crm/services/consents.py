@@ -55,10 +55,15 @@ def consent_record(
             {"evidence_channel": _("Say through what the customer gave this answer.")},
             code="evidence_channel",
         )
-    consent, _created = Consent.objects.select_for_update().get_or_create(
-        customer=customer, channel=channel, purpose=purpose
+    consent = (
+        Consent.objects.select_for_update()
+        .filter(customer=customer, channel=channel, purpose=purpose)
+        .first()
     )
-    was_granted = None if _created else consent.is_granted
+    # A new answer is saved once, with its evidence: no bare row in the history before it. Two
+    # first answers at once: the unique constraint refuses the second, which changes nothing.
+    was_granted = consent.is_granted if consent else None
+    consent = consent or Consent(customer=customer, channel=channel, purpose=purpose)
     consent.is_granted = is_granted
     consent.evidence_channel = evidence_channel
     consent.evidence = evidence.strip()[:200]

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin.scoping import CustomerScopedAdmin
@@ -29,6 +30,8 @@ class SensitiveEventForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind, occurred_on = data.get("kind"), data.get("occurred_on")
+        if occurred_on and occurred_on > timezone.localdate():
+            self.add_error("occurred_on", _("The event cannot be in the future."))
         if kind and occurred_on and not data.get("suppressed_until"):
             data["suppressed_until"] = default_suppressed_until(kind, occurred_on)
             self.instance.suppressed_until = data["suppressed_until"]
