@@ -192,7 +192,12 @@ class Consent(models.Model):
         help_text=_("Where the answer was given: a form, a call, a branch visit."),
     )
     evidence_channel = models.CharField(
-        _("given through"), max_length=20, choices=EvidenceChannel.choices, blank=True
+        _("given through"),
+        max_length=20,
+        choices=EvidenceChannel.choices,
+        blank=True,
+        default="",
+        db_default="",  # set-based writers (demo data, imports) leave it out
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
