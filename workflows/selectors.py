@@ -1,6 +1,7 @@
 """Reads of the outbox for admin: refusals by reason and channel, call tasks."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -19,10 +20,10 @@ def user_supervises(user: User) -> bool:
     return user_can_see_all_customers(user) or bool(user_supervised_team_ids(user))
 
 
-def refusals_by_reason(*, user: User, start: datetime, end: datetime) -> list[dict]:
+def refusals_by_reason(*, user: User, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Refused messages of the customers the user sees, [start, end), counted per reason and
     channel: one GROUP BY over the (state, refusal) index."""
-    return list(
+    rows = (
         Message.objects.filter(
             customer_visibility_q(user, prefix="customer__"),
             state=Message.State.REFUSED,
@@ -33,6 +34,7 @@ def refusals_by_reason(*, user: User, start: datetime, end: datetime) -> list[di
         .annotate(count=Count("id"))
         .order_by("refusal", "channel")
     )
+    return [dict(row) for row in rows]
 
 
 def call_tasks_open_q(user: User) -> Q:

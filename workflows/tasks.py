@@ -17,5 +17,5 @@ from workflows.webhooks.deliver import deliveries_post_due
 def webhooks_deliver_task() -> dict[str, int]:
     """Every minute: post the due webhook deliveries. Each is claimed by a guarded UPDATE, so
     two runs at once post each attempt once; a delivery whose worker died is posted again."""
-    result = deliveries_post_due()
+    result = deliveries_post_due(seconds=40)
     return vars(result)

@@ -28,7 +28,7 @@ class SensitiveEventForm(forms.ModelForm):
             )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         kind, occurred_on = data.get("kind"), data.get("occurred_on")
         if occurred_on and occurred_on > timezone.localdate():
             self.add_error("occurred_on", _("The event cannot be in the future."))

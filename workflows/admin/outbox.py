@@ -44,6 +44,7 @@ class CallTaskFilter(admin.SimpleListFilter):
 
 @admin.register(Message)
 class MessageAdmin(CustomerScopedAdmin):
+    change_list_template = "admin/workflows/message/change_list.html"
     list_display = (
         "created_at",
         "customer",

@@ -66,8 +66,13 @@ def deliveries_reclaim_stale() -> int:
     ).update(state=State.PENDING)
 
 
-def deliveries_post_due(*, limit: int | None = None) -> DeliveryResult:
-    """Post the due pending deliveries, oldest first, at most `limit` per run."""
+def deliveries_post_due(
+    *, limit: int | None = None, seconds: float | None = None
+) -> DeliveryResult:
+    """Post the due pending deliveries, oldest first, at most `limit` per run, and claim no
+    more once `seconds` have passed (a run must end before the next minute's starts and before
+    its time limit; what is left is due for the next run)."""
+    started = time.monotonic()
     result = DeliveryResult(reclaimed=deliveries_reclaim_stale())
     due = list(
         WebhookDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=timezone.now())
@@ -75,6 +80,8 @@ def deliveries_post_due(*, limit: int | None = None) -> DeliveryResult:
         .values_list("pk", flat=True)[: limit or config.batch_size()]
     )
     for delivery_id in due:
+        if seconds is not None and time.monotonic() - started > seconds:
+            break
         outcome = delivery_attempt(delivery_id)
         if outcome is not None:
             setattr(result, outcome, getattr(result, outcome) + 1)

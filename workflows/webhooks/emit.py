@@ -75,7 +75,7 @@ def webhook_event_emit(*, event_type: str, payloads: Iterable[dict[str, Any]]) -
     ]
     if not endpoint_ids:
         return 0
-    rows = []
+    rows: list[WebhookDelivery] = []
     for payload in payloads:
         event_id = uuid.uuid4()
         body = {"id": str(event_id), "type": event_type, "data": payload}
