@@ -31,3 +31,15 @@ def supervisor(team):
 @pytest.fixture
 def foreign_rm(other_team):
     return make_rm(other_team, username="rm_chen")
+
+
+@pytest.fixture(autouse=True)
+def _no_webhook_subscriptions_cached():
+    """Each test starts with an empty database, so nobody subscribes to webhooks: say so to the
+    subscription cache (workflows.webhooks.emit), so query counts do not depend on whether an
+    earlier test warmed it. Saving an endpoint drops it, as in production."""
+    from workflows.webhooks import emit
+
+    emit._cache.update(types=set(), at=float("inf"))
+    yield
+    emit._cache.update(types=set(), at=float("inf"))

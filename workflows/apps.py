@@ -10,7 +10,20 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from workflows.panels import register_panels
+        from workflows.webhooks import emit, receivers  # noqa: F401  (emit: cache signals)
+
+        register_panels()
+        # Tier changes and points posted by loyalty become webhook deliveries.
+        receivers.connect()
+        post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
+
+
+def _sync_role_permissions(sender, **kwargs) -> None:
+    from workflows.roles import sync_workflows_permissions
+
+    sync_workflows_permissions()
 
 
 def _ensure_schedules(sender, **kwargs) -> None:

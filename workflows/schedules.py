@@ -1,4 +1,4 @@
-"""The beat schedules of workflows, created on `migrate` like crm's and loyalty's."""
+"""The beat schedules workflows' tasks run on, created on `migrate` (crm/schedules.py)."""
 
 from crm.schedules import Schedule
 
@@ -6,6 +6,12 @@ SCHEDULES: list[Schedule] = [
     Schedule(
         name="workflows: dispatch the outbox's due messages",
         task="workflows.tasks.outbox_dispatch_task",
+        minute="*",
+        hour="*",
+    ),
+    Schedule(
+        name="workflows: post the due webhook deliveries",
+        task="workflows.tasks.webhooks_deliver_task",
         minute="*",
         hour="*",
     ),

@@ -24,6 +24,7 @@ from crm.models import (
     TeamMembership,
 )
 from crm.selectors import customer_search, user_can_see_all_customers, user_supervised_team_ids
+from crm.services.consents import consent_evidence_stamp
 from crm.services.customers import PROFILE_FIELDS, customer_assignment_validate
 
 
@@ -122,10 +123,44 @@ class PreferenceInline(admin.TabularInline):
     verbose_name_plural = _("Preferences: what the next person must know")
 
 
+class ConsentInlineForm(forms.ModelForm):
+    """A changed answer needs its evidence channel; who and when are stamped on save."""
+
+    class Meta:
+        model = Consent
+        fields = (
+            "channel",
+            "purpose",
+            "is_granted",
+            "granted_at",
+            "withdrawn_at",
+            "evidence",
+            "evidence_channel",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_changed() and not cleaned.get("evidence_channel"):
+            self.add_error("evidence_channel", _("Say through what the customer gave this answer."))
+        return cleaned
+
+
 class ConsentInline(admin.TabularInline):
     model = Consent
+    form = ConsentInlineForm
     extra = 0
-    fields = ("channel", "purpose", "is_granted", "granted_at", "withdrawn_at", "evidence")
+    fields = (
+        "channel",
+        "purpose",
+        "is_granted",
+        "granted_at",
+        "withdrawn_at",
+        "evidence_channel",
+        "evidence",
+        "recorded_by",
+        "recorded_at",
+    )
+    readonly_fields = ("recorded_by", "recorded_at")
 
 
 class CustomerTagInline(admin.TabularInline):
@@ -239,9 +274,18 @@ class CustomerAdmin(ScopedExportMixin, CustomerScopedAdmin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        was_granted = {
+            subform.instance.pk: subform.initial.get("is_granted")
+            for subform in formset.forms
+            if subform.instance.pk
+        }
         for instance in formset.save(commit=False):
             if isinstance(instance, Preference) and instance.created_by_id is None:
                 instance.created_by = request.user
+            if isinstance(instance, Consent):
+                consent_evidence_stamp(
+                    instance, actor=request.user, was_granted=was_granted.get(instance.pk)
+                )
             instance.save()
         for deleted in formset.deleted_objects:
             deleted.delete()

@@ -159,6 +159,18 @@ class Consent(models.Model):
         MARKETING = "marketing", _("Marketing")
         SERVICE = "service", _("Service")
 
+    class EvidenceChannel(models.TextChoices):
+        """Through what the customer gave the answer: the evidence a regulator asks for."""
+
+        WEB_FORM = "web_form", _("Web form")
+        APP = "app", _("Mobile app")
+        PAPER_FORM = "paper_form", _("Signed paper form")
+        BRANCH = "branch", _("Branch visit")
+        PHONE_CALL = "phone_call", _("Phone call (recorded)")
+        EMAIL = "email", _("E-mail from the customer")
+        SMS_REPLY = "sms_reply", _("SMS reply")
+        IMPORT = "import", _("Imported from another system")
+
     customer = models.ForeignKey(
         Customer,
         db_index=False,
@@ -179,6 +191,24 @@ class Consent(models.Model):
         blank=True,
         help_text=_("Where the answer was given: a form, a call, a branch visit."),
     )
+    evidence_channel = models.CharField(
+        _("given through"),
+        max_length=20,
+        choices=EvidenceChannel.choices,
+        blank=True,
+        default="",
+        db_default="",  # set-based writers (demo data, imports) leave it out
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # only a rare user deletion looks it up
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -11,13 +11,23 @@ from django.utils import timezone
 
 from loyalty.earning.reviews import interactions_earn_pass
 from loyalty.earning.transactions import transactions_earn_pass
+from loyalty.models import PointsEntry
+from loyalty.signals import points_posted
 
 
 @transaction.atomic
 def transactions_earn(*, transaction_ids: list[int]) -> int:
     """Earn for these (new) transactions, pay referral commissions, reverse refunds; the number
     of earn entries created. A fixed number of statements, plus a few per refund."""
-    return transactions_earn_pass(transaction_ids=list(transaction_ids), now=timezone.now())
+    created = transactions_earn_pass(transaction_ids=list(transaction_ids), now=timezone.now())
+    if created:
+        points_posted.send(
+            sender=PointsEntry,
+            entries=PointsEntry.objects.filter(
+                transaction_id__in=transaction_ids, kind=PointsEntry.Kind.EARN
+            ),
+        )
+    return created
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ from loyalty.models import (
 )
 from loyalty.rules import ProgramRules
 from loyalty.scratch import TABLE, Movement, Scratch, adapt, scratch_table
+from loyalty.signals import membership_changes_recorded
 
 Kind = MembershipChange.Kind
 _MOVES = (Kind.UPGRADE, Kind.DOWNGRADE, Kind.CREDIT_EVENT)
@@ -74,6 +75,10 @@ def program_evaluate(*, program_id: int, as_of: date) -> EvaluationRun:
             run.error = ""
             run.finished_at = timezone.now()
             run.save()
+            membership_changes_recorded.send(
+                sender=MembershipChange,
+                changes=MembershipChange.objects.filter(run_id=run.pk, kind__in=_MOVES),
+            )
     except Exception as error:
         EvaluationRun.objects.filter(pk=run.pk).update(
             status=EvaluationRun.Status.FAILED, error=repr(error)[:2000]
@@ -100,11 +105,16 @@ def customer_evaluate(
         )
     if not any(counts[kind] for kind in (Kind.JOINED, *_MOVES)):
         return None
-    return (
+    change = (
         MembershipChange.objects.filter(program_id=program_id, customer_id=customer_id)
         .order_by("-id")
         .first()
     )
+    if change is not None and change.kind in _MOVES:
+        membership_changes_recorded.send(
+            sender=MembershipChange, changes=MembershipChange.objects.filter(pk=change.pk)
+        )
+    return change
 
 
 def program_movement(program: Program) -> Movement:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import PointsAccount, PointsAllocation, PointsEntry, PointsLot, Program
+from loyalty.signals import points_posted
 
 Kind = PointsEntry.Kind
 
@@ -168,6 +169,7 @@ def _post(
                 _lot_open(entry, balance=balance, expires_on=expires_on)
             else:
                 _lots_take(entry, points=min(-points, max(balance - points, 0)), first=first_lot_id)
+            points_posted.send(sender=PointsEntry, entries=PointsEntry.objects.filter(pk=entry.pk))
     except IntegrityError:
         # A concurrent request posted the same key first (this one waited on the unique index).
         existing = entry_for_key(key, fingerprint)

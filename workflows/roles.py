@@ -1,0 +1,42 @@
+"""workflows' permissions for crm's role groups, added after `migrate` (as loyalty/roles.py).
+
+An RM reads their customers' messages, works their call tasks and records sensitive events;
+a supervisor also reads the refusals report and the webhook delivery log.
+"""
+
+from crm import roles
+
+_RM_PERMISSIONS = [
+    "workflows.view_message",
+    # "Done" on a call task: completed_at only, through the admin action.
+    "workflows.change_message",
+    "workflows.view_sensitiveevent",
+    "workflows.add_sensitiveevent",
+]
+_SUPERVISOR_PERMISSIONS = [
+    *_RM_PERMISSIONS,
+    "workflows.view_messagetemplate",
+    "workflows.change_sensitiveevent",
+    "workflows.view_webhookendpoint",
+    "workflows.view_webhookdelivery",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    roles.RELATIONSHIP_MANAGER: _RM_PERMISSIONS,
+    roles.SUPERVISOR: _SUPERVISOR_PERMISSIONS,
+}
+
+
+def sync_workflows_permissions() -> None:
+    """Give the role groups workflows' permissions (idempotent)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    create_permissions(apps.get_app_config("workflows"), verbosity=0)
+    for group_name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        codenames = [code.split(".")[1] for code in codes]
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="workflows", codename__in=codenames)
+        )
