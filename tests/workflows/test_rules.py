@@ -8,12 +8,19 @@ from django.utils import timezone
 
 from tests.factories import CustomerFactory, make_rm
 from tests.workflows.conftest import NOON, SHANGHAI, consenting_customer, sent_ids, state_of
-from workflows.models import Message
+from workflows.models import Message, SensitiveEvent
 from workflows.outbox.dispatch import outbox_dispatch
 from workflows.outbox.enqueue import message_enqueue
-from workflows.outbox.suppression import sensitive_event_record
+from workflows.suppression import default_suppressed_until
 
 pytestmark = pytest.mark.django_db
+
+
+def sensitive_event_record(*, customer, kind, occurred_on, suppressed_until=None):
+    until = suppressed_until or default_suppressed_until(kind, occurred_on)
+    return SensitiveEvent.objects.create(
+        customer=customer, kind=kind, occurred_on=occurred_on, suppressed_until=until
+    )
 
 
 def _enqueue(customer, n=1, *, purpose="marketing", channel="sms", **kwargs):

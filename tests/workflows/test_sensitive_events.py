@@ -32,11 +32,10 @@ def test_the_suppression_defaults_to_the_kinds_days(rm):
     assert (event.recorded_by, event.note) == (rm, "funeral")
 
 
-def test_the_setting_overrides_a_kind_and_keeps_the_other_defaults(settings):
-    settings.WORKFLOWS_SUPPRESSION_DAYS = {"bereavement": 120}
+def test_the_setting_gives_each_kind_its_days_and_others_the_other_kinds(settings):
+    settings.WORKFLOWS_SUPPRESSION_DAYS = {"bereavement": 120, "other": 20}
     assert suppression_days("bereavement") == 120
-    assert suppression_days("illness") == 60
-    assert suppression_days("other") == 30
+    assert suppression_days("illness") == 20
 
 
 def test_an_rm_cannot_record_for_another_rms_customer(rm, foreign_rm):
