@@ -81,7 +81,7 @@ def _dispatch(*, workers: int, occasion: str, rules_off: bool, outbox_file: Path
         **os.environ,
         "WORKFLOWS_OUTBOX_FILE": str(outbox_file),
         "WORKFLOWS_QUIET_HOURS": "00:00-00:00",
-        "WORKFLOWS_OUTBOX_RULES_OFF": "1" if rules_off else "0",
+        **({"DJANGO_SETTINGS_MODULE": "bench.outbox_settings"} if rules_off else {}),
         "LOG_LEVEL": "WARNING",
     }
     from workflows.tasks import outbox_dispatch_task

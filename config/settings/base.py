@@ -163,8 +163,9 @@ WORKFLOWS_OUTBOX_FILE_DELAY_MS = env.int("WORKFLOWS_OUTBOX_FILE_DELAY_MS", defau
 WORKFLOWS_OUTBOX_BATCH_SIZE = env.int("WORKFLOWS_OUTBOX_BATCH_SIZE", default=500)
 # A message "sending" for longer than this is reported (never re-sent automatically).
 WORKFLOWS_OUTBOX_STALE_MINUTES = env.int("WORKFLOWS_OUTBOX_STALE_MINUTES", default=15)
-# bench.outbox only: dispatch without the rules to measure what they cost. Never in production.
-WORKFLOWS_OUTBOX_RULES_OFF = env.bool("WORKFLOWS_OUTBOX_RULES_OFF", default=False)
+# Only bench.outbox's own settings module (bench/outbox_settings.py) turns the rules off, to
+# measure what they cost: no environment variable can.
+WORKFLOWS_OUTBOX_RULES_OFF = False
 
 # --- Security (on whenever DEBUG is off) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
