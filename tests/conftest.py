@@ -37,9 +37,13 @@ def foreign_rm(other_team):
 def _no_webhook_subscriptions_cached():
     """Each test starts with an empty database, so nobody subscribes to webhooks: say so to the
     subscription cache (workflows.webhooks.emit), so query counts do not depend on whether an
-    earlier test warmed it. Saving an endpoint drops it, as in production."""
+    earlier test warmed it. Saving an endpoint drops it, as in production. The same for the
+    trigger kinds of active care sequences (workflows.sequences.receivers)."""
+    from workflows.sequences import receivers
     from workflows.webhooks import emit
 
     emit._cache.update(types=set(), at=float("inf"))
+    receivers._cache.update(kinds=set(), at=float("inf"))
     yield
     emit._cache.update(types=set(), at=float("inf"))
+    receivers._cache.update(kinds=set(), at=float("inf"))

@@ -11,11 +11,14 @@ class WorkflowsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from workflows.panels import register_panels
+        from workflows.sequences import receivers as sequence_receivers
         from workflows.webhooks import emit, receivers  # noqa: F401  (emit: cache signals)
 
         register_panels()
         # Tier changes and points posted by loyalty become webhook deliveries.
         receivers.connect()
+        # Purchases, transfers and tier changes enrol customers in care sequences at once.
+        sequence_receivers.connect()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
 

@@ -15,4 +15,16 @@ SCHEDULES: list[Schedule] = [
         minute="*",
         hour="*",
     ),
+    Schedule(
+        name="workflows: enrol customers in care sequences",
+        task="workflows.tasks.sequences_enrol_task",
+        minute="5",
+        hour="*",
+    ),
+    Schedule(
+        name="workflows: advance the due care sequence steps",
+        task="workflows.tasks.sequences_advance_task",
+        minute="*",
+        hour="*",
+    ),
 ]

@@ -7,6 +7,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from workflows.outbox.dispatch import messages_stale_sending, outbox_dispatch
+from workflows.sequences.advance import enrollments_advance
+from workflows.sequences.triggers import sequences_enrol
 from workflows.webhooks.deliver import deliveries_post_due
 
 logger = logging.getLogger(__name__)
@@ -45,3 +47,18 @@ def webhooks_deliver_task() -> dict[str, int]:
     two runs at once post each attempt once; a delivery whose worker died is posted again."""
     result = deliveries_post_due(seconds=40)
     return vars(result)
+
+
+@shared_task(acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
+def sequences_enrol_task() -> dict[str, int]:
+    """Hourly: every active care sequence's trigger over all customers, one INSERT ... ON
+    CONFLICT DO NOTHING each; a second run (or a retry) enrols nobody twice."""
+    enrolled = sequences_enrol()
+    return {str(sequence_id): count for sequence_id, count in enrolled.items()}
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=55)
+def sequences_advance_task() -> dict:
+    """Every minute: exit rules, then the due steps' messages into the outbox. Safe to run
+    twice: a step's message is unique per enrollment in the outbox."""
+    return vars(enrollments_advance())

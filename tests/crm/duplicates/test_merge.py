@@ -50,7 +50,7 @@ from tests.factories import (
     make_supervisor,
 )
 from tests.loyalty.factories import ProgramFactory
-from workflows.models import Message, SensitiveEvent
+from workflows.models import CareSequence, Enrollment, Message, SensitiveEvent
 from workflows.models.outbox import Channel, Purpose
 
 CHANNELS = list(Consent.Channel)
@@ -128,6 +128,12 @@ OWNED_ROW_BUILDERS = {
         channel=Channel.SMS,
         purpose=Purpose.SERVICE,
         occasion="merge-test",
+    ),
+    # The default clash policy: the survivor's enrollment for the same occasion stays.
+    "workflows.Enrollment.customer": lambda c, n: Enrollment.objects.create(
+        sequence=CareSequence.objects.create(name=f"merge-{n}", trigger="new_customer"),
+        customer=c,
+        occasion="new",
     ),
     "workflows.SensitiveEvent.customer": lambda c, n: SensitiveEvent.objects.create(
         customer=c,

@@ -1,0 +1,1 @@
+"""Care sequences: triggers enrol customers (triggers.py), the beat advances them (advance.py)."""
