@@ -12,6 +12,9 @@ _RM_PERMISSIONS = [
     "workflows.change_message",
     "workflows.view_sensitiveevent",
     "workflows.add_sensitiveevent",
+    "workflows.view_caresequence",
+    "workflows.view_carestep",
+    "workflows.view_enrollment",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -19,6 +22,12 @@ _SUPERVISOR_PERMISSIONS = [
     "workflows.change_sensitiveevent",
     "workflows.view_webhookendpoint",
     "workflows.view_webhookdelivery",
+    # Supervisors define care sequences; RMs read them and their customers' enrollments.
+    *[
+        f"workflows.{action}_{model}"
+        for action in ("add", "change", "delete")
+        for model in ("caresequence", "carestep")
+    ],
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -1,5 +1,5 @@
 """workflows' admin, one module per area; importing them registers the ModelAdmins."""
 
-from workflows.admin import events, outbox, webhooks
+from workflows.admin import events, outbox, sequences, webhooks
 
-__all__ = ["events", "outbox", "webhooks"]
+__all__ = ["events", "outbox", "sequences", "webhooks"]
