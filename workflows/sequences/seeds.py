@@ -30,7 +30,8 @@ TEMPLATES = [
         Channel.SMS,
         "en",
         "",
-        "{{ customer.name }}, three tips for the first week: sleep, feeding, bathing. Reply TD to stop.",
+        "{{ customer.name }}, three tips for the first week: sleep, feeding, bathing. "
+        "Reply TD to stop.",
     ),
     (
         "baby-tips",
