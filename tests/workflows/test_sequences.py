@@ -68,7 +68,8 @@ def test_end_to_end_day_0_2_7_once_each_and_the_ticket_exit_stops_it(
     states = dict(Enrollment.objects.values_list("customer_id", "state"))
     assert states == {stays.pk: "completed", leaves.pk: "exited"}
     assert Enrollment.objects.get(customer=leaves).exit_reason == "ticket_opened"
-    assert seed_sequences().pk == sequence.pk and CareStep.objects.count() == 3
+    assert seed_sequences().pk == sequence.pk
+    assert CareStep.objects.count() == 3
 
 
 @pytest.mark.django_db
@@ -312,7 +313,8 @@ def test_admin_sequence_results_and_scoped_enrollments(client, supervisor, rm, f
             "steps-INITIAL_FORMS": "0",
         },
     )
-    assert bad.status_code == 200 and "Unknown category" in bad.content.decode()
+    assert bad.status_code == 200
+    assert "Unknown category" in bad.content.decode()
     client.force_login(rm)
     listing = client.get(reverse("admin:workflows_enrollment_changelist"))
     assert listing.status_code == 200
