@@ -6,6 +6,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from workflows.campaigns.conversions import campaigns_conversions_record
+from workflows.campaigns.launch import campaigns_launch_due
 from workflows.outbox.dispatch import messages_stale_sending, outbox_dispatch
 from workflows.webhooks.deliver import deliveries_post_due
 
@@ -45,3 +47,31 @@ def webhooks_deliver_task() -> dict[str, int]:
     two runs at once post each attempt once; a delivery whose worker died is posted again."""
     result = deliveries_post_due(seconds=40)
     return vars(result)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def campaigns_launch_task() -> dict[str, int]:
+    """Every minute: launch the due scheduled campaigns. Each launch is claimed by a guarded
+    UPDATE in its own transaction, so a retried or doubled run launches nothing twice."""
+    results = campaigns_launch_due()
+    return {str(pk): result.members for pk, result in results.items()}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def campaigns_conversions_task() -> dict[str, int]:
+    """Hourly: mark the campaigns' new conversions; finish campaigns past their window."""
+    return {str(pk): n for pk, n in campaigns_conversions_record().items()}

@@ -1,7 +1,10 @@
+from workflows.models.campaigns import Campaign, CampaignMember
 from workflows.models.outbox import Message, MessageTemplate, SensitiveEvent
 from workflows.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "Campaign",
+    "CampaignMember",
     "Message",
     "MessageTemplate",
     "SensitiveEvent",
