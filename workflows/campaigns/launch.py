@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 # The control bucket: a multiplicative hash of (campaign, customer) modulo a prime, then
 # modulo 1000. Plain integer arithmetic gives the same bucket on PostgreSQL, SQLite and in
 # Python (control_bucket), so the split is reproducible and needs no random state.
-_HASH_SQL = "((({customer}) * 2654435761 + %s * 40503) % 1000003) % 1000"
+_HASH_SQL = "((({customer}) * 2654435761 + %s * 40503) %% 1000003) %% 1000"
 
 
 def control_bucket(*, campaign_id: int, customer_id: int) -> int:
