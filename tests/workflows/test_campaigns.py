@@ -89,7 +89,8 @@ def test_control_members_get_no_message_and_the_others_one_each(noon):
     campaigns_launch_due()
     control = CampaignMember.objects.filter(is_control=True)
     treated = CampaignMember.objects.filter(is_control=False)
-    assert control.exists() and treated.exists()
+    assert control.exists()
+    assert treated.exists()
     assert not control.filter(message__isnull=False).exists()
     assert not Message.objects.filter(customer__in=control.values("customer_id")).exists()
     assert set(treated.values_list("message__customer_id", flat=True)) == set(
