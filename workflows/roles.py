@@ -1,7 +1,7 @@
 """workflows' permissions for crm's role groups, added after `migrate` (as loyalty/roles.py).
 
 An RM reads their customers' messages, works their call tasks and records sensitive events;
-a supervisor also reads the refusals report and the webhook delivery log.
+a supervisor also reads the refusals report and the webhook delivery log, and runs campaigns.
 """
 
 from crm import roles
@@ -15,6 +15,8 @@ _RM_PERMISSIONS = [
     "workflows.view_caresequence",
     "workflows.view_carestep",
     "workflows.view_enrollment",
+    # Their customers' campaign memberships (read-only in admin).
+    "workflows.view_campaignmember",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
@@ -28,6 +30,10 @@ _SUPERVISOR_PERMISSIONS = [
         for action in ("add", "change", "delete")
         for model in ("caresequence", "carestep")
     ],
+    # Campaigns are the company's: a supervisor creates, schedules and reads their results.
+    "workflows.view_campaign",
+    "workflows.add_campaign",
+    "workflows.change_campaign",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -27,4 +27,16 @@ SCHEDULES: list[Schedule] = [
         minute="*",
         hour="*",
     ),
+    Schedule(
+        name="workflows: launch the due campaigns",
+        task="workflows.tasks.campaigns_launch_task",
+        minute="*",
+        hour="*",
+    ),
+    Schedule(
+        name="workflows: record the campaigns' conversions",
+        task="workflows.tasks.campaigns_conversions_task",
+        minute="17",
+        hour="*",
+    ),
 ]

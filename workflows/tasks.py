@@ -6,6 +6,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from workflows.campaigns.conversions import campaigns_conversions_record
+from workflows.campaigns.launch import campaigns_launch_due
 from workflows.outbox.dispatch import messages_stale_sending, outbox_dispatch
 from workflows.sequences.advance import enrollments_advance
 from workflows.sequences.triggers import sequences_enrol
@@ -62,3 +64,31 @@ def sequences_advance_task() -> dict:
     """Every minute: exit rules, then the due steps' messages into the outbox. Safe to run
     twice: a step's message is unique per enrollment in the outbox."""
     return vars(enrollments_advance())
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def campaigns_launch_task() -> dict[str, int]:
+    """Every minute: launch the due scheduled campaigns. Each launch is claimed by a guarded
+    UPDATE in its own transaction, so a retried or doubled run launches nothing twice."""
+    results = campaigns_launch_due()
+    return {str(pk): result.members for pk, result in results.items()}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def campaigns_conversions_task() -> dict[str, int]:
+    """Hourly: mark the campaigns' new conversions; finish campaigns past their window."""
+    return {str(pk): n for pk, n in campaigns_conversions_record().items()}

@@ -32,3 +32,15 @@ def test_the_task_posts_due_deliveries(monkeypatch):
     webhook_event_emit(event_type="tier.changed", payloads=[{"change_id": 1}])
     assert webhooks_deliver_task.apply().get()["delivered"] == 1
     assert WebhookDelivery.objects.get().state == "delivered"
+
+
+def test_campaign_permissions_and_schedules(rm, supervisor):
+    assert supervisor.has_perm("workflows.add_campaign")
+    assert supervisor.has_perm("workflows.view_campaignmember")
+    assert not rm.has_perm("workflows.view_campaign")
+    assert rm.has_perm("workflows.view_campaignmember")
+    _ensure_schedules(None)
+    launch = PeriodicTask.objects.get(task="workflows.tasks.campaigns_launch_task")
+    assert (launch.crontab.minute, launch.crontab.hour) == ("*", "*")
+    conversions = PeriodicTask.objects.get(task="workflows.tasks.campaigns_conversions_task")
+    assert (conversions.crontab.minute, conversions.crontab.hour) == ("17", "*")

@@ -1,7 +1,7 @@
 """Merging: everything the duplicate owns moves, clashes resolve, history and rights hold."""
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from crm.models import (
     CustomerTag,
     DuplicatePair,
     Preference,
+    Segment,
     Transaction,
 )
 from crm.services.merges import NOT_OWNERSHIP, customer_merge
@@ -50,7 +51,14 @@ from tests.factories import (
     make_supervisor,
 )
 from tests.loyalty.factories import ProgramFactory
-from workflows.models import CareSequence, Enrollment, Message, SensitiveEvent
+from workflows.models import (
+    Campaign,
+    CampaignMember,
+    CareSequence,
+    Enrollment,
+    Message,
+    SensitiveEvent,
+)
 from workflows.models.outbox import Channel, Purpose
 
 CHANNELS = list(Consent.Channel)
@@ -141,7 +149,26 @@ OWNED_ROW_BUILDERS = {
         occurred_on=date(2026, 1, 1),
         suppressed_until=date(2026, 3, 1),
     ),
+    "workflows.CampaignMember.customer": lambda c, n: CampaignMember.objects.create(
+        campaign=_campaign(n), customer=c
+    ),
 }
+
+
+def _campaign(n: int) -> Campaign:
+    """The n-th campaign (one campaign per n: no clash on (campaign, customer))."""
+    segment, _created = Segment.objects.get_or_create(name="merge-test")
+    campaign, _created = Campaign.objects.get_or_create(
+        name=f"merge-{n}",
+        defaults={
+            "segment": segment,
+            "offer": {"points": 100},
+            "channel": Channel.SMS,
+            "template_code": "merge",
+            "scheduled_at": datetime(2026, 1, 1, tzinfo=UTC),
+        },
+    )
+    return campaign
 
 
 def _membership(customer: Customer, n: int) -> Membership:

@@ -1,0 +1,1 @@
+"""Campaigns: launch (members, control group, messages), conversions and results."""
