@@ -8,6 +8,7 @@ campaign's members are chosen and its messages queued once, however often the be
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -141,7 +142,7 @@ class Campaign(models.Model):
         from crm.models import Transaction
         from loyalty.models import Reward
 
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         offer = self.offer if isinstance(self.offer, dict) else None
         if offer is None or len(offer) != 1 or next(iter(offer)) not in OFFER_KEYS:
             errors["offer"] = _('Give exactly one of "points", "reward" or "product".')
