@@ -32,6 +32,7 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py generate_demo_data --customers $(DEMO_CUSTOMERS)
 	$(RUN_ENV) $(PY) manage.py seed_programs
 	$(RUN_ENV) $(PY) manage.py earn_points
+	$(RUN_ENV) $(PY) manage.py seed_sequences
 
 run: messages demo
 	@echo
