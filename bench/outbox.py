@@ -4,7 +4,8 @@ worker processes to the file backend, with the rules on and then off.
     python -m bench.outbox [--messages 100000] [--workers 2]
 
 Uses the local `loyalty_bench` database (DATABASE_URL) and its demo customers. Known shares
-fail the rules: every 20th customer has a recent bereavement (suppressed), every 25th
+fail the rules: every 20th customer has a recent bereavement (suppressed), every 15th has had
+today's two marketing messages already (frequency cap), every 25th
 message has expired, the demo data's students get a loan offer share (the offer is a loan for
 every 10th message), and customers without SMS marketing consent are refused. Quiet hours
 are switched off for the workers ("00:00-00:00"): the bench runs whatever the hour.
@@ -45,6 +46,18 @@ def _prepare(messages: int) -> list[int]:
             " suppressed_until, note, recorded_at) SELECT id, 'bereavement', CURRENT_DATE,"
             " CURRENT_DATE + 30, %s, now() FROM crm_customer WHERE id = ANY(%s) AND id %% 20 = 0",
             [OCCASION, ids],
+        )
+        # Every 15th customer had today's two marketing messages already: the cap refuses.
+        cursor.execute(
+            "INSERT INTO workflows_message (key, customer_id, channel, purpose, offer_kind,"
+            " occasion, language, subject, body, recipient, state, refusal, not_before,"
+            " attempts, sent_at, provider_id, error, created_at)"
+            " SELECT %s || ':' || id || ':' || n, id, 'sms', 'marketing', 'none', %s, '', '',"
+            " '', '', 'sent', '', now() - interval '2 hours', 1, now() - interval '2 hours',"
+            " '', '', now() - interval '2 hours'"
+            " FROM crm_customer, generate_series(1, 2) AS n"
+            " WHERE id = ANY(%s) AND id %% 15 = 4",
+            [f"{OCCASION}-earlier", f"{OCCASION}-earlier", ids],
         )
     return ids
 
