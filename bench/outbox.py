@@ -51,9 +51,10 @@ def _prepare(messages: int) -> list[int]:
         cursor.execute(
             "INSERT INTO workflows_message (key, customer_id, channel, purpose, offer_kind,"
             " occasion, language, subject, body, recipient, state, refusal, not_before,"
-            " attempts, sent_at, provider_id, error, created_at)"
+            " attempts, claimed_at, sent_at, provider_id, error, created_at)"
             " SELECT %s || ':' || id || ':' || n, id, 'sms', 'marketing', 'none', %s, '', '',"
             " '', '', 'sent', '', now() - interval '2 hours', 1, now() - interval '2 hours',"
+            " now() - interval '2 hours',"
             " '', '', now() - interval '2 hours'"
             " FROM crm_customer, generate_series(1, 2) AS n"
             " WHERE id = ANY(%s) AND id %% 15 = 4",
