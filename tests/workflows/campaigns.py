@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from crm.models import Segment
+from tests.loyalty.factories import ProgramFactory
 from workflows.models import Campaign, MessageTemplate
 
 
@@ -26,6 +27,7 @@ def due_campaign(now, *, definition=None, **fields) -> Campaign:
         "segment": segment,
         "offer_kind": "reward",
         "offer": {"points": 500},
+        "program": ProgramFactory(code="bank"),
         "channel": "sms",
         "template_code": "spring",
         "scheduled_at": now - timedelta(minutes=1),

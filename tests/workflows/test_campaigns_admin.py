@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.models import Segment
 from tests.factories import CustomerFactory
+from tests.loyalty.factories import ProgramFactory
 from tests.workflows.campaigns import campaign_template, due_campaign
 from workflows.campaigns.launch import campaigns_launch_due
 from workflows.models import Campaign, CampaignMember
@@ -27,6 +28,7 @@ def _form(segment, **fields):
         "segment": segment.pk,
         "offer_kind": "reward",
         "offer": '{"points": 500}',
+        "program": ProgramFactory(code="bank").pk,
         "channel": "sms",
         "template_code": "spring",
         "scheduled_at_0": "2026-06-11",

@@ -4,10 +4,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Transaction
+from loyalty.ledger_check import ledger_discrepancies
+from loyalty.models import PointsAccount, PointsEntry
 from loyalty.services.rewards import reward_redeem
 from tests.factories import CustomerFactory, TransactionFactory
 from tests.loyalty.points.rewards_helpers import bank, earn, reward
@@ -128,3 +131,28 @@ def test_conversions_and_results_cost_the_same_queries_for_any_number_of_members
         return len(recorded), len(read)
 
     assert queries(4) == queries(40) == (queries(4)[0], 1)
+
+
+def test_a_points_bonus_is_credited_once_to_offered_members_who_converted(noon):
+    program = bank()
+    campaign, treated, control = _launched(noon, program=program)
+    TransactionFactory(customer=treated[0], occurred_at=noon + DAY)
+    TransactionFactory(customer=control[0], occurred_at=noon + DAY)
+
+    campaign_conversions_record(campaign=campaign)
+    campaign_conversions_record(campaign=campaign)
+
+    bonuses = PointsEntry.objects.filter(key__startswith=f"campaign:{campaign.pk}:")
+    assert list(bonuses.values_list("account__customer_id", "points", "kind")) == [
+        (treated[0].pk, 500, "earn")
+    ]
+    account = PointsAccount.objects.get(customer=treated[0], program=program)
+    assert account.balance == 500
+    assert ledger_discrepancies() == []
+
+
+def test_a_points_bonus_needs_a_program(noon):
+    campaign = due_campaign(noon, state=Campaign.State.DRAFT, program=None)
+    with pytest.raises(ValidationError) as error:
+        campaign.full_clean()
+    assert "program" in error.value.message_dict

@@ -38,6 +38,7 @@ class CampaignAdmin(admin.ModelAdmin):
                     "segment",
                     "offer_kind",
                     "offer",
+                    "program",
                     "channel",
                     "template_code",
                     "scheduled_at",

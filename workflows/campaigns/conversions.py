@@ -6,18 +6,26 @@ One UPDATE per campaign marks the members whose first converting event is in the
 running it again changes nothing (only members not yet converted are looked at). A campaign
 whose window is over gets a last pass and is finished by a guarded UPDATE.
 
-Points bonuses are not posted here yet: conversions are recorded, the bonus is not (see the
-report to the lead).
+A points bonus offer credits the offered members who converted (never the control group)
+through loyalty's set-based posting, once: the entry's key is `campaign:{id}:{customer}`.
 """
 
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Exists, Min, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from crm.models import Transaction
-from loyalty.models import Redemption
+from loyalty.earning.posting import (
+    posting_accounts_fill,
+    posting_apply,
+    posting_rows_add,
+    scratch_tables,
+)
+from loyalty.models import PointsEntry, Redemption
+from loyalty.services.ledger import expiry_for
 from workflows.models import Campaign, CampaignMember
 
 
@@ -59,11 +67,62 @@ def campaign_conversions_record(*, campaign: Campaign) -> int:
     if campaign.launched_at is None:
         return 0
     events = _converting_events(campaign)
-    return (
+    converted = (
         CampaignMember.objects.filter(campaign=campaign, converted_at__isnull=True)
         .filter(Exists(events))
         .update(converted_at=_first_event_at(events))
     )
+    _points_bonus_post(campaign)
+    return converted
+
+
+def bonus_key(campaign_id: int, customer_id: int) -> str:
+    return f"campaign:{campaign_id}:{customer_id}"
+
+
+def _points_bonus_post(campaign: Campaign) -> int:
+    """Credit the bonus to the offered members who converted and have not had it: one query
+    finds them, then loyalty's posting writes accounts, entries, lots and balances set-based."""
+    points = campaign.points_bonus
+    if points <= 0 or campaign.program is None:
+        return 0
+    posted = PointsEntry.objects.filter(
+        key=Concat(
+            Value(f"campaign:{campaign.pk}:"),
+            Cast(OuterRef("customer_id"), CharField()),
+            output_field=CharField(),
+        )
+    )
+    customer_ids = list(
+        CampaignMember.objects.filter(
+            campaign=campaign, is_control=False, converted_at__isnull=False
+        )
+        .exclude(Exists(posted))
+        .values_list("customer_id", flat=True)
+    )
+    if not customer_ids:
+        return 0
+    now = timezone.now()
+    today = timezone.localdate(now)
+    expires_on = expiry_for(campaign.program, today)
+    rows = [
+        {
+            "customer_id": customer_id,
+            "program_id": campaign.program_id,
+            "key": bonus_key(campaign.pk, customer_id),
+            "points": points,
+            "occurred_on": today,
+            "expires_on": expires_on,
+            "transaction_id": None,
+            "details": f'{{"campaign_id": {int(campaign.pk)}}}',
+            "sort_key": customer_id,
+        }
+        for customer_id in customer_ids
+    ]
+    with scratch_tables({}):
+        posting_rows_add(rows)
+        posting_accounts_fill(now=now)
+        return posting_apply(now=now, note=campaign.name)
 
 
 def campaigns_conversions_record() -> dict[int, int]:

@@ -50,6 +50,15 @@ class Campaign(models.Model):
             'id) or {"product": "travel card"}.'
         ),
     )
+    program = models.ForeignKey(
+        "loyalty.Program",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("program"),
+        help_text=_("A points bonus: the program whose points the converted customers earn."),
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     template_code = models.SlugField(
         _("message template"), max_length=50, help_text=_("The code of the message template.")
@@ -150,6 +159,8 @@ class Campaign(models.Model):
             key, value = next(iter(offer.items()))
             if key == "points" and (type(value) is not int or value <= 0):
                 errors["offer"] = _("A points bonus is a positive whole number of points.")
+            elif key == "points" and self.program_id is None:
+                errors["program"] = _("Choose the program whose points the bonus is.")
             elif key == "reward" and (
                 type(value) is not int or not Reward.objects.filter(pk=value).exists()
             ):
