@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from crm.models import Consent, Interaction, Transaction
 from crm.signals import transactions_stored
+from loyalty.services.ledger import account_get_or_create, credit
 from tests.factories import CustomerFactory, InteractionFactory, TransactionFactory
-from tests.loyalty.factories import member, tiered_program
+from tests.loyalty.factories import ProgramFactory, member, tiered_program
 from tests.workflows.conftest import consenting_customer
 from workflows.models import CareSequence, CareStep, Enrollment, Message
 from workflows.models.sequences import TriggerKind
@@ -329,3 +330,27 @@ def test_admin_sequence_results_and_scoped_enrollments(client, supervisor, rm, f
         client.get(reverse("admin:workflows_caresequence_change", args=[sequence.pk])).status_code
         == 200
     )
+
+
+@pytest.mark.django_db
+def test_points_expiring_soon_enrols_once_a_month(noon):
+    seed_sequences()
+    sequence = _sequence(TriggerKind.POINTS_EXPIRING, {"days": 30})
+    soon, later = CustomerFactory(), CustomerFactory()
+    today = noon.date()
+    for customer, days in [(soon, 10), (later, 60)]:
+        account = account_get_or_create(
+            customer_id=customer.pk, program_id=ProgramFactory(code="bank").pk
+        )
+        credit(
+            account=account,
+            kind="earn",
+            points=100,
+            key=f"e-{customer.pk}",
+            expires_on=today + timedelta(days=days),
+        )
+
+    sequences_enrol()
+    sequences_enrol()
+
+    assert _enrolled(sequence) == [(soon.pk, f"{today.year}-{today.month:02d}")]
