@@ -20,7 +20,10 @@ _RM_PERMISSIONS = [
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_RM_PERMISSIONS,
+    # What messages say, per channel and language.
     "workflows.view_messagetemplate",
+    "workflows.add_messagetemplate",
+    "workflows.change_messagetemplate",
     "workflows.change_sensitiveevent",
     "workflows.view_webhookendpoint",
     "workflows.view_webhookdelivery",

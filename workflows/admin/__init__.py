@@ -1,5 +1,5 @@
 """workflows' admin, one module per area; importing them registers the ModelAdmins."""
 
-from workflows.admin import campaigns, events, outbox, sequences, webhooks
+from workflows.admin import campaigns, events, outbox, sequences, templates, webhooks
 
-__all__ = ["campaigns", "events", "outbox", "sequences", "webhooks"]
+__all__ = ["campaigns", "events", "outbox", "sequences", "templates", "webhooks"]
