@@ -167,6 +167,15 @@ WORKFLOWS_OUTBOX_STALE_MINUTES = env.int("WORKFLOWS_OUTBOX_STALE_MINUTES", defau
 # measure what they cost: no environment variable can.
 WORKFLOWS_OUTBOX_RULES_OFF = False
 
+# --- Feedback forms (workflows) -------------------------------------------------------------
+# The public address personal links in messages start with (no trailing slash).
+WORKFLOWS_PUBLIC_BASE_URL = env.str("WORKFLOWS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# An unanswered personal link is reminded once, this many days after it was sent.
+WORKFLOWS_FEEDBACK_REMINDER_DAYS = env.int("WORKFLOWS_FEEDBACK_REMINDER_DAYS", default=3)
+# Public form submissions allowed per minute from one IP address, and per personal link.
+WORKFLOWS_FEEDBACK_POSTS_PER_IP = env.int("WORKFLOWS_FEEDBACK_POSTS_PER_IP", default=10)
+WORKFLOWS_FEEDBACK_POSTS_PER_TOKEN = env.int("WORKFLOWS_FEEDBACK_POSTS_PER_TOKEN", default=5)
+
 # --- Security (on whenever DEBUG is off) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

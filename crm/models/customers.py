@@ -463,6 +463,7 @@ class Interaction(models.Model):
         REVIEW = "review", _("Review")
         TICKET = "ticket", _("Service ticket")
         FEEDBACK = "feedback", _("Feedback")
+        SUGGESTION = "suggestion", _("Adopted suggestion")
         MESSAGE = "message", _("Message")
         NOTE = "note", _("Note")
 

@@ -1,14 +1,40 @@
 from workflows.models.campaigns import Campaign, CampaignMember
+from workflows.models.feedback import (
+    AdoptedSuggestion,
+    AnswerTopic,
+    DictionaryWord,
+    ExperienceOfficer,
+    FeedbackAnswer,
+    FeedbackForm,
+    FeedbackInvitation,
+    FeedbackResponse,
+    FeedbackSending,
+    FeedbackTopic,
+    FormQuestion,
+    FormVersion,
+)
 from workflows.models.outbox import Message, MessageTemplate, SensitiveEvent
 from workflows.models.sequences import CareSequence, CareStep, Enrollment
 from workflows.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AdoptedSuggestion",
+    "AnswerTopic",
     "Campaign",
     "CampaignMember",
     "CareSequence",
     "CareStep",
+    "DictionaryWord",
     "Enrollment",
+    "ExperienceOfficer",
+    "FeedbackAnswer",
+    "FeedbackForm",
+    "FeedbackInvitation",
+    "FeedbackResponse",
+    "FeedbackSending",
+    "FeedbackTopic",
+    "FormQuestion",
+    "FormVersion",
     "Message",
     "MessageTemplate",
     "SensitiveEvent",

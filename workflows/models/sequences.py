@@ -153,6 +153,17 @@ class CareStep(models.Model):
         blank=True,
         help_text=_('Optional, e.g. {"min_tier_rank": 3} or {"not_converted": true}.'),
     )
+    feedback_form = models.ForeignKey(
+        "FeedbackForm",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("feedback form"),
+        help_text=_(
+            "Optional: the message carries a personal link to this form as {{ feedback_link }}."
+        ),
+    )
 
     class Meta:
         verbose_name = _("care step")

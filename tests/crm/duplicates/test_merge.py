@@ -52,10 +52,17 @@ from tests.factories import (
 )
 from tests.loyalty.factories import ProgramFactory
 from workflows.models import (
+    AdoptedSuggestion,
     Campaign,
     CampaignMember,
     CareSequence,
     Enrollment,
+    ExperienceOfficer,
+    FeedbackAnswer,
+    FeedbackForm,
+    FeedbackInvitation,
+    FeedbackResponse,
+    FormVersion,
     Message,
     SensitiveEvent,
 )
@@ -152,7 +159,43 @@ OWNED_ROW_BUILDERS = {
     "workflows.CampaignMember.customer": lambda c, n: CampaignMember.objects.create(
         campaign=_campaign(n), customer=c
     ),
+    "workflows.FeedbackInvitation.customer": lambda c, n: FeedbackInvitation.objects.create(
+        form=_feedback_version().form,
+        customer=c,
+        occasion=f"merge-{n}",
+        expires_at=datetime(2026, 2, 1, tzinfo=UTC),
+    ),
+    "workflows.FeedbackResponse.customer": lambda c, n: _feedback_response(c),
+    "workflows.AdoptedSuggestion.customer": lambda c, n: AdoptedSuggestion.objects.create(
+        answer=FeedbackAnswer.objects.create(
+            # An anonymous response: the builder above counts the customer's responses.
+            response=_feedback_response(None),
+            question_id="q1",
+            kind="long_text",
+            text="idea",
+        ),
+        customer=c,
+        what_changed="done",
+        adopted_by=UserFactory(),
+    ),
+    # One active term per customer: the duplicate's earlier terms are ended ones.
+    "workflows.ExperienceOfficer.customer": lambda c, n: ExperienceOfficer.objects.create(
+        customer=c, is_active=n == 0
+    ),
 }
+
+
+def _feedback_version() -> FormVersion:
+    form, _created = FeedbackForm.objects.get_or_create(
+        slug="merge-test", defaults={"name": "Merge", "title_en": "T", "title_zh_hans": "T"}
+    )
+    version, _created = FormVersion.objects.get_or_create(form=form, number=1)
+    return version
+
+
+def _feedback_response(customer: Customer | None) -> FeedbackResponse:
+    version = _feedback_version()
+    return FeedbackResponse.objects.create(form=version.form, version=version, customer=customer)
 
 
 def _campaign(n: int) -> Campaign:

@@ -1,0 +1,1 @@
+"""Feedback forms: building (versions), links, answering, reading free text, dashboards."""
