@@ -32,7 +32,6 @@ Prints key=value lines; the headline `earn_ratio` (bare_rps / earn_rps) last.
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.demo_database import demo_database_prepare, django_setup
+from bench.server import free_port, server_start
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_bench"
 PROGRAM = "bench"
@@ -77,48 +77,6 @@ def _api_setup() -> tuple[str, list[int]]:
             " key varchar(255) NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now())"
         )
     return key, customers
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _server_start(port: int) -> subprocess.Popen:
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.points_settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-    }
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "config.wsgi:application",
-        ],
-        cwd=ROOT,
-        env=environment,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server
-        except OSError:
-            if server.poll() is not None:
-                sys.exit("gunicorn did not start")
-            time.sleep(0.2)
-    server.terminate()
-    sys.exit("gunicorn did not listen within 30 s")
 
 
 def _load(*, port: int, path: str, token: str, customers: list[int], arguments, prefix: str):
@@ -343,8 +301,8 @@ def main() -> None:
     token, customers = _api_setup()
     day = timezone.localdate()
 
-    port = _free_port()
-    server = _server_start(port)
+    port = free_port()
+    server = server_start(port, settings_module="bench.points_settings")
     try:
         bare = _load(
             port=port,
