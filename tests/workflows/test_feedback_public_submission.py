@@ -401,4 +401,6 @@ def test_submitting_costs_a_fixed_number_of_queries(django_assert_num_queries):
     with django_assert_num_queries(9) as captured:
         response_submit(version=version, invitation=invitation, data=data)
 
-    assert sum("workflows_feedbackanswer" in query["sql"] for query in captured.captured_queries) == 1
+    assert (
+        sum("workflows_feedbackanswer" in query["sql"] for query in captured.captured_queries) == 1
+    )
