@@ -34,8 +34,8 @@ from workflows.models.feedback import QuestionKind, ServiceStep
 from workflows.models.webhooks import EventType
 from workflows.webhooks.emit import webhook_event_emit
 
-SCORE_RANGES = {QuestionKind.NPS: (0, 10), QuestionKind.CSAT: (1, 5)}
-TEXT_LIMITS = {QuestionKind.SHORT_TEXT: 200, QuestionKind.LONG_TEXT: 2000}
+SCORE_RANGES: dict[str, tuple[int, int]] = {QuestionKind.NPS: (0, 10), QuestionKind.CSAT: (1, 5)}
+TEXT_LIMITS: dict[str, int] = {QuestionKind.SHORT_TEXT: 200, QuestionKind.LONG_TEXT: 2000}
 CONTACT_NAME_MAX = 100
 SUMMARY_TEXT_CHARS = 120
 
