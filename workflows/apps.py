@@ -10,6 +10,8 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        # Feedback messages get their personal links from the outbox's context providers.
+        from workflows.feedback import invitations  # noqa: F401
         from workflows.panels import register_panels
         from workflows.sequences import receivers as sequence_receivers
         from workflows.webhooks import emit, receivers  # noqa: F401  (emit: cache signals)

@@ -58,3 +58,9 @@ def sync_workflows_permissions() -> None:
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label="workflows", codename__in=codenames)
         )
+
+
+# Feedback forms sent to a segment (issue 8): the company's, as campaigns; supervisors only.
+_SUPERVISOR_PERMISSIONS.extend(
+    f"workflows.{action}_feedbacksending" for action in ("view", "add", "change", "delete")
+)

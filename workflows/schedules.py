@@ -39,4 +39,16 @@ SCHEDULES: list[Schedule] = [
         minute="17",
         hour="*",
     ),
+    Schedule(
+        name="workflows: send the due feedback form sendings",
+        task="workflows.tasks.feedback_sendings_send_task",
+        minute="*",
+        hour="*",
+    ),
+    Schedule(
+        name="workflows: remind unanswered feedback invitations once",
+        task="workflows.tasks.feedback_reminders_task",
+        minute="23",
+        hour="*",
+    ),
 ]

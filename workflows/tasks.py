@@ -92,3 +92,35 @@ def campaigns_launch_task() -> dict[str, int]:
 def campaigns_conversions_task() -> dict[str, int]:
     """Hourly: mark the campaigns' new conversions; finish campaigns past their window."""
     return {str(pk): n for pk, n in campaigns_conversions_record().items()}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def feedback_sendings_send_task() -> dict[str, int]:
+    """Every minute: send the due feedback form sendings. Each is claimed by a guarded UPDATE
+    in its own transaction, so a retried or doubled run invites nobody twice."""
+    from workflows.feedback.sending import sendings_send_due
+
+    return {str(pk): result.invited for pk, result in sendings_send_due().items()}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def feedback_reminders_task() -> int:
+    """Hourly: one reminder per unanswered invitation, never two (`reminded_at` is claimed
+    by a guarded UPDATE before its reminder is queued)."""
+    from workflows.feedback.reminders import invitations_remind
+
+    return invitations_remind()

@@ -3,3 +3,7 @@
 from workflows.admin import campaigns, events, outbox, sequences, templates, webhooks
 
 __all__ = ["campaigns", "events", "outbox", "sequences", "templates", "webhooks"]
+
+from workflows.admin import feedback_sending  # noqa: E402
+
+__all__ += ["feedback_sending"]

@@ -22,6 +22,7 @@ class CareStepInline(admin.TabularInline):
         "purpose",
         "offer_kind",
         "condition",
+        "feedback_form",
     ]
 
 

@@ -193,6 +193,14 @@ class CareStep(models.Model):
             raise ValidationError(
                 {"template_code": _("No active message template with this code for the channel.")}
             )
+        if self.feedback_form_id is not None:
+            from workflows.feedback.invitations import channel_check_for_link, form_check_sendable
+
+            try:
+                form_check_sendable(self.feedback_form)
+                channel_check_for_link(self.channel)
+            except ValidationError as error:
+                raise ValidationError({"feedback_form": error.messages}) from None
 
 
 class Enrollment(models.Model):

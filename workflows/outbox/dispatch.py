@@ -23,7 +23,7 @@ from django.utils import timezone
 from workflows.models import Message, MessageTemplate
 from workflows.models.outbox import Channel
 from workflows.outbox.backends import backend_for
-from workflows.outbox.rendering import render
+from workflows.outbox.rendering import ContextMissing, message_contexts, render
 from workflows.outbox.rules import decide, recipient_of
 
 DUE_STATES = (Message.State.QUEUED, Message.State.HELD)
@@ -93,20 +93,32 @@ def _take_and_claim(*, now: datetime, batch_size: int, result: DispatchResult) -
 
 
 def _render_missing(messages: list[Message]) -> None:
-    """Messages enqueued in bulk carry a template, not yet their text: render it now."""
-    template_ids = {m.template_id for m in messages if m.template_id and not m.body}
-    templates = MessageTemplate.objects.in_bulk(template_ids) if template_ids else {}
-    for message in messages:
-        if message.template_id in templates and not message.body:
-            rendered = render(templates[message.template_id], customer=message.customer)
-            message.subject, message.body = rendered.subject[:200], rendered.body
-            message.language = rendered.language
+    """Messages enqueued in bulk carry a template, not yet their text: render it now, with
+    the context the registered providers give (rendering.message_context_register). A message
+    whose provider says its context is missing fails here and is not sent."""
+    to_render = [m for m in messages if m.template_id and not m.body]
+    if not to_render:
+        return
+    templates = MessageTemplate.objects.in_bulk({m.template_id for m in to_render})
+    contexts = message_contexts(to_render)
+    for message in to_render:
+        context = contexts.get(message.pk)
+        if isinstance(context, ContextMissing):
+            message.state = Message.State.FAILED
+            message.error = f"Not written: {context}"[:2000]
+            continue
+        template = templates[message.template_id]
+        rendered = render(template, customer=message.customer, context=context)
+        message.subject, message.body = rendered.subject[:200], rendered.body
+        message.language = rendered.language
 
 
 def _send(messages: list[Message], result: DispatchResult) -> None:
     by_channel: dict[str, list[Message]] = defaultdict(list)
     for message in messages:
         message.recipient = recipient_of(message)
+        if message.state == Message.State.FAILED:  # could not be written (_render_missing)
+            continue
         if message.channel == Channel.CALL:
             # "Sent" to the RM's task list: the call itself is the RM's to make.
             message.assigned_to_id = message.assigned_to_id or message.customer.owner_id

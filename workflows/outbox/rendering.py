@@ -2,8 +2,15 @@
 template engine and the customer's fields.
 
 Customers have no language of their own in crm (Preference is free text), so every customer
-gets settings.LANGUAGE_CODE, or the other language's template when that one is missing."""
+gets settings.LANGUAGE_CODE, or the other language's template when that one is missing.
 
+Messages enqueued in bulk are rendered when they are sent, and some need more than the customer
+to be written: a feedback message needs its personal link. A context provider, registered for
+an occasion prefix (`message_context_register`), gives the extra context of a whole batch of
+such messages in a query or two (`message_contexts`).
+"""
+
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,6 +47,49 @@ def template_find(*, code: str, channel: str, language: str) -> MessageTemplate:
         _("No active message template %(code)s for the channel %(channel)s.")
         % {"code": code, "channel": channel}
     )
+
+
+class ContextMissing(Exception):
+    """What a provider gives for a message it cannot complete (e.g. its personal link is gone):
+    the message fails with this reason rather than go out with a hole in its text."""
+
+
+ContextProvider = Callable[[list], dict[int, "dict | ContextMissing"]]
+_providers: dict[str, list[ContextProvider]] = {}
+
+
+def message_context_register(*prefixes: str) -> Callable[[ContextProvider], ContextProvider]:
+    """Register `provider(messages) -> {message id: extra context | ContextMissing}` for the
+    messages whose occasion starts with one of `prefixes`. It is called once per dispatch
+    batch with all of them, so it must read in a fixed number of queries; a message it leaves
+    out is rendered with the customer only."""
+
+    def register(provider: ContextProvider) -> ContextProvider:
+        for prefix in prefixes:
+            if provider not in _providers.setdefault(prefix, []):
+                _providers[prefix].append(provider)
+        return provider
+
+    return register
+
+
+def message_contexts(messages: Iterable) -> dict[int, "dict | ContextMissing"]:
+    """The registered providers' context for each message that has some (see above)."""
+    batches: dict[ContextProvider, dict[int, object]] = {}
+    for message in messages:
+        for prefix, providers in _providers.items():
+            if message.occasion.startswith(prefix):
+                for provider in providers:
+                    batches.setdefault(provider, {})[message.pk] = message
+    contexts: dict[int, dict | ContextMissing] = {}
+    for provider, batch in batches.items():
+        for message_id, context in provider(list(batch.values())).items():
+            previous = contexts.get(message_id, {})
+            if isinstance(context, ContextMissing) or isinstance(previous, ContextMissing):
+                contexts[message_id] = context if isinstance(context, ContextMissing) else previous
+            else:
+                contexts[message_id] = {**previous, **context}
+    return contexts
 
 
 @lru_cache(maxsize=256)

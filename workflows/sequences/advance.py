@@ -19,7 +19,7 @@ from crm.models import Consent, Interaction, Transaction
 from loyalty.models import Membership
 from workflows.models import CareStep, Enrollment
 from workflows.models.sequences import ExitReason
-from workflows.sequences.enqueue import step_messages_enqueue
+from workflows.sequences.enqueue import step_invitations_create, step_messages_enqueue
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -108,7 +108,8 @@ def condition_q(condition: dict) -> Q:
 
 @transaction.atomic
 def _step_batch(step: CareStep, following: CareStep | None, *, now: datetime, batch: int):
-    """One batch of the enrollments due at `step`: 3 statements. Returns (taken, enqueued)."""
+    """One batch of the enrollments due at `step`: 3 statements (4 with a feedback form).
+    Returns (taken, enqueued)."""
     ids = list(
         _due(now)
         .filter(sequence_id=step.sequence_id, next_step=step.order)
@@ -118,6 +119,8 @@ def _step_batch(step: CareStep, following: CareStep | None, *, now: datetime, ba
     if not ids:
         return 0, 0
     eligible = Enrollment.objects.filter(pk__in=ids).filter(condition_q(step.condition))
+    if step.feedback_form_id is not None:
+        step_invitations_create(step, eligible)
     enqueued = step_messages_enqueue(step, eligible)
     moving = Enrollment.objects.filter(
         pk__in=ids, state=Enrollment.State.ACTIVE, next_step=step.order
@@ -137,7 +140,11 @@ def enrollments_advance(*, now: datetime | None = None, batch: int = BATCH) -> A
     whose next step is already due too (a beat that was down) catches up in the same run."""
     now = now or timezone.now()
     result = AdvanceResult(exited=enrollments_exit(now=now))
-    steps = list(CareStep.objects.filter(sequence__is_active=True).order_by("sequence_id", "order"))
+    steps = list(
+        CareStep.objects.filter(sequence__is_active=True)
+        .select_related("feedback_form")
+        .order_by("sequence_id", "order")
+    )
     for index, step in enumerate(steps):
         after = steps[index + 1] if index + 1 < len(steps) else None
         following = after if after is not None and after.sequence_id == step.sequence_id else None

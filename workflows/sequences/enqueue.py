@@ -5,6 +5,10 @@ statement: each enrollment has its own occasion,
 "sequence:<sequence>:enrollment:<enrollment>:step:<order>", built in SQL. The message key is
 the outbox's (`message_key`), so a re-run of a step adds nothing. Call tasks go to the
 customer's RM.
+
+A step with a feedback form first gets each enrollment a personal link, a FeedbackInvitation
+whose occasion is the step message's (one more INSERT ... SELECT); the outbox writes the link
+into the message when it sends it (workflows/feedback/invitations.py).
 """
 
 from django.db import connection
@@ -19,6 +23,26 @@ from workflows.outbox.rendering import customer_language, template_find
 
 def step_occasion(*, sequence_id: int, enrollment_id: int, order: int) -> str:
     return f"sequence:{sequence_id}:enrollment:{enrollment_id}:step:{order}"
+
+
+def step_invitations_create(step: CareStep, enrollments: QuerySet) -> int:
+    """The personal links of a step with a form, one per enrollment; returns how many are new."""
+    from workflows.feedback.invitations import (
+        channel_check_for_link,
+        form_check_sendable,
+        invitations_insert,
+    )
+
+    form = step.feedback_form
+    form_check_sendable(form)
+    channel_check_for_link(step.channel)
+    ids_sql, ids_params = enrollments.order_by().values("pk").query.sql_with_params()
+    rows_sql = f"""
+        SELECT e.customer_id AS customer_id, (%s || CAST(e.id AS TEXT) || %s) AS occasion
+        FROM {Enrollment._meta.db_table} AS e WHERE e.id IN ({ids_sql})
+    """  # noqa: S608 (identifiers from the model, values as parameters)
+    params = [f"sequence:{step.sequence_id}:enrollment:", f":step:{step.order}", *ids_params]
+    return invitations_insert(form=form, rows_sql=rows_sql, rows_params=params, now=timezone.now())
 
 
 def step_messages_enqueue(step: CareStep, enrollments: QuerySet) -> int:
