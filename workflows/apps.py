@@ -10,6 +10,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from workflows.feedback.reading import receivers as reading_receivers
         from workflows.panels import register_panels
         from workflows.sequences import receivers as sequence_receivers
         from workflows.webhooks import emit, receivers  # noqa: F401  (emit: cache signals)
@@ -19,6 +20,8 @@ class WorkflowsConfig(AppConfig):
         receivers.connect()
         # Purchases, transfers and tier changes enrol customers in care sequences at once.
         sequence_receivers.connect()
+        # A changed topic or dictionary word: every free-text answer is read again.
+        reading_receivers.connect()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
 

@@ -39,4 +39,10 @@ SCHEDULES: list[Schedule] = [
         minute="17",
         hour="*",
     ),
+    Schedule(
+        name="workflows: read the feedback answers' free text",
+        task="workflows.tasks.feedback_score_task",
+        minute="*",
+        hour="*",
+    ),
 ]
