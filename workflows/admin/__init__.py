@@ -3,3 +3,8 @@
 from workflows.admin import campaigns, events, outbox, sequences, templates, webhooks
 
 __all__ = ["campaigns", "events", "outbox", "sequences", "templates", "webhooks"]
+
+# Feedback: how free-text answers are read (topic rules, user dictionary).
+from workflows.admin import feedback_reading  # noqa: E402
+
+__all__ += ["feedback_reading"]

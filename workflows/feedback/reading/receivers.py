@@ -11,11 +11,20 @@ from workflows.models import DictionaryWord, FeedbackTopic
 
 
 def on_rules_changed(sender: Any, **kwargs: Any) -> None:
+    """Once per transaction: seeding eight topics or deleting fifty words in admin must not
+    run the UPDATE fifty times. The callback still queued (Django drops it on rollback) is
+    the one to wait for."""
     connection = transaction.get_connection()
-    # Once per transaction: seeding eight topics must not empty scored_at eight times.
-    pending = connection.run_on_commit if connection.in_atomic_block else []
-    if not any(entry[1] is answers_unscore for entry in pending):
-        transaction.on_commit(answers_unscore)
+    queued = getattr(connection, "_feedback_unscore_queued", None)
+    if queued is not None and any(entry[1] is queued for entry in connection.run_on_commit):
+        return
+
+    def unscore() -> None:
+        connection._feedback_unscore_queued = None
+        answers_unscore()
+
+    connection._feedback_unscore_queued = unscore
+    transaction.on_commit(unscore)
 
 
 def connect() -> None:
