@@ -13,7 +13,7 @@ from workflows.feedback.reading.segmentation import (
 )
 from workflows.feedback.reading.sentiment import _bayes, sentiment_score
 from workflows.feedback.reading.tokens import tokens_of
-from workflows.feedback.reading.topics import TopicRule, topic_keywords, topics_match
+from workflows.feedback.reading.topics import topic_keywords, topic_rules_of, topics_match
 from workflows.models import DictionaryWord
 
 pytestmark = pytest.mark.django_db
@@ -74,14 +74,16 @@ def test_the_language_is_chinese_when_a_fair_share_is_chinese(text, language):
     assert text_language(text) == language
 
 
-RULES = [
-    TopicRule(topic_id=1, keywords=(("物流", False), ("快递", False), ("delivery", True))),
-    TopicRule(topic_id=2, keywords=(("客服", False), ("态度", False), ("rude", True))),
-    TopicRule(topic_id=3, keywords=(("排队", False), ("慢", False), ("wait time", True))),
-    TopicRule(topic_id=4, keywords=(("手续费", False), ("费用", False), ("fee", True))),
-    TopicRule(topic_id=5, keywords=(("app", True), ("闪退", False), ("crash", True))),
-    TopicRule(topic_id=6, keywords=(("理财", False),)),
-]
+RULES = topic_rules_of(
+    [
+        (1, "物流/快递/delivery"),
+        (2, "客服，态度, Rude"),
+        (3, "排队/等了/慢\nwait time"),
+        (4, "手续费/费用/fee/charge"),
+        (5, "APP/闪退/crash"),
+        (6, "理财"),
+    ]
+)
 
 
 def _topics(text: str) -> list[int]:
@@ -91,6 +93,7 @@ def _topics(text: str) -> list[int]:
 def test_a_chinese_text_gets_every_topic_it_mentions():
     assert _topics("快递太慢了，客服态度也不好") == [1, 2, 3]
     assert _topics("APP老是闪退") == [5]
+    assert _topics("排队等了一个小时") == [3]  # 等|了: two words
     # Inside one word: 理财 in 理财产品, 慢 in 太慢.
     assert _topics("这款理财产品收益一般") == [6]
 
@@ -106,6 +109,7 @@ def test_english_keywords_match_words_phrases_and_endings():
     assert _topics("The wait time at the counter was long") == [3]
     assert _topics("I had to wait, then the time was up") == []
     assert _topics("Hidden fees on every statement") == [4]
+    assert _topics("They charged me twice, and the wait times are long") == [3, 4]
     assert _topics("A feedback form for the application") == []
 
 

@@ -23,7 +23,7 @@ from workflows.feedback.reading.language import CHINESE, text_language
 from workflows.feedback.reading.segmentation import dictionary_refresh
 from workflows.feedback.reading.sentiment import sentiment_score
 from workflows.feedback.reading.tokens import tokens_of
-from workflows.feedback.reading.topics import TopicRule, topic_rules, topics_match
+from workflows.feedback.reading.topics import TopicRules, topic_rules, topics_match
 from workflows.models import AnswerTopic, FeedbackAnswer
 
 _LOCK_ID = 7_000_008  # pg_advisory_xact_lock key shared by a scoring batch and the unscoring
@@ -37,7 +37,7 @@ class Reading:
     topic_ids: list[int]
 
 
-def answer_read(text: str, rules: list[TopicRule]) -> Reading:
+def answer_read(text: str, rules: TopicRules) -> Reading:
     """One text's language, sentiment and topics (no query)."""
     language = text_language(text)
     tokens = tokens_of(text, language)
@@ -56,20 +56,52 @@ def _lock() -> None:
 
 
 def _record(readings: dict[int, Reading], *, now: datetime) -> None:
-    """One UPDATE ... FROM (VALUES ...) for the batch (PostgreSQL and SQLite >= 3.33)."""
+    """One UPDATE for the batch: FROM unnest(arrays) on PostgreSQL (three parameters, which
+    psycopg passes without parsing thousands of placeholders), FROM (VALUES ...) elsewhere
+    (SQLite >= 3.33)."""
     table = FeedbackAnswer._meta.db_table
-    rows = ", ".join(["(%s, %s, %s)"] * len(readings))
+    when = connection.ops.adapt_datetimefield_value(now)
+    if connection.vendor == "postgresql":
+        rows = "unnest(%s::bigint[], %s::text[], %s::double precision[]) AS v(id, lang, score)"
+        params: list = [
+            when,
+            list(readings),
+            [reading.language for reading in readings.values()],
+            [reading.sentiment for reading in readings.values()],
+        ]
+        columns = "v.id", "v.lang", "v.score"
+    else:
+        rows = "(VALUES " + ", ".join(["(%s, %s, %s)"] * len(readings)) + ") AS v"
+        params = [when]
+        for pk, reading in readings.items():
+            params += [pk, reading.language, reading.sentiment]
+        columns = "CAST(v.column1 AS BIGINT)", "v.column2", "CAST(v.column3 AS REAL)"
     sql = f"""
-        UPDATE {table} SET text_language = v.column2,
-            sentiment = CAST(v.column3 AS DOUBLE PRECISION), scored_at = %s
-        FROM (VALUES {rows}) AS v
-        WHERE {table}.id = CAST(v.column1 AS BIGINT)
+        UPDATE {table} SET scored_at = %s, text_language = {columns[1]}, sentiment = {columns[2]}
+        FROM {rows} WHERE {table}.id = {columns[0]}
     """  # noqa: S608 (identifiers from the model, values as parameters)
-    params: list = [connection.ops.adapt_datetimefield_value(now)]
-    for pk, reading in readings.items():
-        params += [pk, reading.language, reading.sentiment]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _topics_replace(readings: dict[int, Reading]) -> None:
+    """The batch's topics: one DELETE, one INSERT (a second run's rows already there are
+    skipped)."""
+    AnswerTopic.objects.filter(answer_id__in=list(readings)).delete()
+    pairs = [(pk, topic_id) for pk, reading in readings.items() for topic_id in reading.topic_ids]
+    if connection.vendor == "postgresql":
+        table = AnswerTopic._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (answer_id, topic_id)"  # noqa: S608 (model's table)
+                " SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
+                [[pk for pk, _ in pairs], [topic_id for _, topic_id in pairs]],
+            )
+        return
+    AnswerTopic.objects.bulk_create(
+        [AnswerTopic(answer_id=pk, topic_id=topic_id) for pk, topic_id in pairs],
+        ignore_conflicts=True,
+    )
 
 
 def answers_score_batch(*, after_id: int = 0, batch_size: int = BATCH_SIZE) -> tuple[int, int]:
@@ -88,16 +120,7 @@ def answers_score_batch(*, after_id: int = 0, batch_size: int = BATCH_SIZE) -> t
             return 0, after_id
         readings = {pk: answer_read(text, rules) for pk, text in answers}
         _record(readings, now=timezone.now())
-        ids = list(readings)
-        AnswerTopic.objects.filter(answer_id__in=ids).delete()
-        AnswerTopic.objects.bulk_create(
-            [
-                AnswerTopic(answer_id=pk, topic_id=topic_id)
-                for pk, reading in readings.items()
-                for topic_id in reading.topic_ids
-            ],
-            ignore_conflicts=True,
-        )
+        _topics_replace(readings)
     return len(answers), answers[-1][0]
 
 

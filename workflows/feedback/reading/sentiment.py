@@ -96,13 +96,20 @@ def _vader():
     return _models["vader"]
 
 
+_PREFIXES = frozenset(entry[:size] for entry in CHINESE_LEXICON for size in range(1, len(entry)))
+
+
 def _entry_at(words: list[str], start: int) -> tuple[float, int] | None:
     """The longest lexicon entry starting at words[start]: its weight and its length."""
-    for length in range(min(_LONGEST_ENTRY, len(words) - start), 0, -1):
-        weight = CHINESE_LEXICON.get("".join(words[start : start + length]))
+    found, run = None, ""
+    for length in range(1, min(_LONGEST_ENTRY, len(words) - start) + 1):
+        run += words[start + length - 1]
+        weight = CHINESE_LEXICON.get(run)
         if weight is not None:
-            return weight, length
-    return None
+            found = weight, length
+        if run not in _PREFIXES:
+            break
+    return found
 
 
 def _modified(weight: float, words: list[str], start: int) -> float:
