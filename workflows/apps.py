@@ -12,6 +12,7 @@ class WorkflowsConfig(AppConfig):
 
         # Feedback messages get their personal links from the outbox's context providers.
         from workflows.feedback import invitations  # noqa: F401
+        from workflows.feedback.reading import receivers as reading_receivers
         from workflows.panels import register_panels
         from workflows.sequences import receivers as sequence_receivers
         from workflows.webhooks import emit, receivers  # noqa: F401  (emit: cache signals)
@@ -21,6 +22,8 @@ class WorkflowsConfig(AppConfig):
         receivers.connect()
         # Purchases, transfers and tier changes enrol customers in care sequences at once.
         sequence_receivers.connect()
+        # A changed topic or dictionary word: every free-text answer is read again.
+        reading_receivers.connect()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
 

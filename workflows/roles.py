@@ -37,6 +37,12 @@ _SUPERVISOR_PERMISSIONS = [
     "workflows.view_campaign",
     "workflows.add_campaign",
     "workflows.change_campaign",
+    # How free-text feedback is read: topic rules and the user dictionary.
+    *[
+        f"workflows.{action}_{model}"
+        for action in ("view", "add", "change", "delete")
+        for model in ("feedbacktopic", "dictionaryword")
+    ],
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

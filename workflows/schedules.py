@@ -51,4 +51,10 @@ SCHEDULES: list[Schedule] = [
         minute="23",
         hour="*",
     ),
+    Schedule(
+        name="workflows: read the feedback answers' free text",
+        task="workflows.tasks.feedback_score_task",
+        minute="*",
+        hour="*",
+    ),
 ]

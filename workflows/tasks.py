@@ -8,6 +8,7 @@ from django.db import OperationalError
 
 from workflows.campaigns.conversions import campaigns_conversions_record
 from workflows.campaigns.launch import campaigns_launch_due
+from workflows.feedback.reading.score import answers_score
 from workflows.outbox.dispatch import messages_stale_sending, outbox_dispatch
 from workflows.sequences.advance import enrollments_advance
 from workflows.sequences.triggers import sequences_enrol
@@ -94,6 +95,9 @@ def campaigns_conversions_task() -> dict[str, int]:
     return {str(pk): n for pk, n in campaigns_conversions_record().items()}
 
 
+FEEDBACK_SCORE_MAX_BATCHES = 500  # a million answers at the default batch size
+
+
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
@@ -124,3 +128,18 @@ def feedback_reminders_task() -> int:
     from workflows.feedback.reminders import invitations_remind
 
     return invitations_remind()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def feedback_score_task() -> dict[str, int]:
+    """Every minute: read the unread free-text answers (language, topics, sentiment), up to
+    FEEDBACK_SCORE_MAX_BATCHES batches; the next run goes on. Runs at once take turns per
+    batch, and reading an answer twice writes the same thing."""
+    return {"scored": answers_score(max_batches=FEEDBACK_SCORE_MAX_BATCHES)}
