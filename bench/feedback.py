@@ -19,19 +19,35 @@ scratch (the previous run's bench responses are deleted first):
    the every-minute task runs it, over every free-text answer: `text_answers`, `score_s`,
    `score_cpu_s` (this process's CPU time), `score_answers_per_s` (goal: at least 2,000).
    `negative_share` and `topic_share` say what it found.
+4. The public form under load: `--public-links` personal links (one INSERT ... SELECT),
+   gunicorn (2 workers, DEBUG off, bench/feedback_settings.py) serving the project, and a
+   second process (bench/feedback_client.py, `--connections` threads, one per worker) that
+   GETs each link and POSTs the answers as a browser does (CSRF cookie and token), each link
+   once. The per-IP limit of posts is raised for the server, since every simulated customer
+   comes from 127.0.0.1; the per-link limit and everything else are as in production.
+   `public_pairs_per_s`, `public_form_p50_ms`, `public_errors`, and the headline
+   `public_form_p95_ms` (one GET plus one POST; goal under 100 ms).
 
 Prints key=value lines, the headline last (see `main`).
 """
 
 import argparse
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from bench.demo_database import demo_database_prepare, django_setup
+from bench.server import free_port, server_start
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loyalty_bench"
 SLUG = "bench-feedback"
 OCCASION = "bench-feedback"
+PUBLIC_OCCASION = "bench-feedback-public"
+ROOT = Path(__file__).resolve().parent.parent
 WEEKS = 26
 
 # Clauses about a bank's loyalty programme; "{n}" becomes a number from the answer's id.
@@ -165,6 +181,23 @@ def _clear() -> None:
             [OCCASION],
         )
         cursor.execute("DELETE FROM workflows_feedbackresponse WHERE occasion = %s", [OCCASION])
+        cursor.execute(
+            "DELETE FROM workflows_answertopic WHERE answer_id IN (SELECT a.id FROM"
+            " workflows_feedbackanswer a JOIN workflows_feedbackresponse r ON r.id ="
+            " a.response_id WHERE r.occasion = %s)",
+            [PUBLIC_OCCASION],
+        )
+        cursor.execute(
+            "DELETE FROM workflows_feedbackanswer WHERE response_id IN (SELECT id FROM"
+            " workflows_feedbackresponse WHERE occasion = %s)",
+            [PUBLIC_OCCASION],
+        )
+        cursor.execute(
+            "DELETE FROM workflows_feedbackresponse WHERE occasion = %s", [PUBLIC_OCCASION]
+        )
+        cursor.execute(
+            "DELETE FROM workflows_feedbackinvitation WHERE occasion = %s", [PUBLIC_OCCASION]
+        )
 
 
 def _texts_sql() -> tuple[str, str]:
@@ -315,12 +348,99 @@ def scoring_measure(*, batch_size: int) -> dict[str, str]:
     }
 
 
+# -- 4. the public form under load --------------------------------------------------------------
+
+
+def _public_links(*, links: int, customers: int) -> tuple[list[str], dict]:
+    """`links` personal links to the general form (one INSERT ... SELECT) and the answers a
+    customer posts: NPS 9, the second choice, a Chinese comment."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from workflows.feedback.links import invitation_path
+    from workflows.models import FeedbackForm, FeedbackInvitation
+
+    form = FeedbackForm.objects.select_related("current_version").get(slug=f"{SLUG}-general")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO workflows_feedbackinvitation (form_id, customer_id, occasion,
+                created_at, expires_at)
+            SELECT %s, c.id, %s, now(), now() + interval '30 days'
+            FROM (SELECT id FROM crm_customer ORDER BY id LIMIT %s) AS c
+            ON CONFLICT DO NOTHING
+            """,
+            [form.pk, PUBLIC_OCCASION, min(links, customers)],
+        )
+    invitations = FeedbackInvitation.objects.filter(
+        form=form, occasion=PUBLIC_OCCASION, answered_at__isnull=True, expires_at__gt=timezone.now()
+    ).values_list("pk", flat=True)
+    paths = [invitation_path(form_slug=form.slug, invitation_id=pk) for pk in invitations]
+    first, choice, text = (question["id"] for question in form.current_version.questions)
+    body = {first: "9", choice: "2", text: "客服态度很好，积分到账也快，就是快递有点慢。"}
+    return paths, body
+
+
+def public_form_measure(*, links: int, customers: int, connections: int) -> dict[str, str]:
+    from django.conf import settings
+
+    paths, body = _public_links(links=links, customers=customers)
+    port = free_port()
+    server = server_start(
+        port,
+        settings_module="bench.feedback_settings",
+        extra_env={
+            "WORKFLOWS_FEEDBACK_POSTS_PER_IP": str(10 * len(paths) + 100),
+            # The links were signed here: the server must check them with the same key.
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        },
+    )
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            links_file, body_file = Path(folder, "links"), Path(folder, "body.json")
+            links_file.write_text("\n".join(paths))
+            body_file.write_text(json.dumps(body))
+            completed = subprocess.run(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.feedback_client",
+                    "--base",
+                    f"http://127.0.0.1:{port}",
+                    "--links",
+                    str(links_file),
+                    "--body",
+                    str(body_file),
+                    "--connections",
+                    str(connections),
+                ],  # fmt: skip
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    result = dict(line.split("=", 1) for line in completed.stdout.splitlines() if "=" in line)
+    return {
+        "public_links": str(len(paths)),
+        "public_pairs_per_s": result["pairs_per_s"],
+        "public_form_p50_ms": result["p50_ms"],
+        "public_statuses": result["statuses"],
+        "public_errors": result["errors"],
+        "public_form_p95_ms": result["p95_ms"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--answers", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--public-links", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=2)
     args = parser.parse_args()
     django_setup(DEFAULT_DATABASE_URL)
     demo_database_prepare(bench="feedback", customers=args.customers, workers=args.workers)
@@ -331,8 +451,11 @@ def main() -> None:
     for key, value in scoring_measure(batch_size=args.batch_size).items():
         print(f"{key}={value}")
     # 3. The dashboard: dashboard_p95_ms (the page through the test client) goes here.
-    # 4. The headline, printed last: public_form_p95_ms (GET+POST of the public page under
-    #    load from a second process) goes here.
+    public = public_form_measure(
+        links=args.public_links, customers=args.customers, connections=args.connections
+    )
+    for key, value in public.items():  # the headline, public_form_p95_ms, last
+        print(f"{key}={value}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The server the load benchmarks drive: gunicorn (2 workers, loopback, DEBUG off, a random
-secret key) with the benchmark's settings module."""
+secret key unless the benchmark passes its own) with the benchmark's settings module."""
 
 import os
 import secrets
@@ -24,9 +24,9 @@ def server_start(
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
-        **(extra_env or {}),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        **(extra_env or {}),
     }
     server = subprocess.Popen(  # noqa: S603
         [
