@@ -58,3 +58,30 @@ def sync_workflows_permissions() -> None:
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label="workflows", codename__in=codenames)
         )
+
+
+# Feedback (issue 8): RMs read forms and their customers' answers; supervisors build and publish
+# forms, adopt suggestions and invite experience officers.
+_FEEDBACK_READ = [
+    f"workflows.view_{model}"
+    for model in (
+        "feedbackform",
+        "formquestion",
+        "formversion",
+        "feedbackresponse",
+        "adoptedsuggestion",
+        "experienceofficer",
+    )
+]
+_RM_PERMISSIONS += _FEEDBACK_READ
+_SUPERVISOR_PERMISSIONS += [
+    *_FEEDBACK_READ,
+    "workflows.add_feedbackform",
+    "workflows.change_feedbackform",
+    "workflows.add_formquestion",
+    "workflows.change_formquestion",
+    "workflows.delete_formquestion",
+    "workflows.add_adoptedsuggestion",
+    "workflows.add_experienceofficer",
+    "workflows.change_experienceofficer",
+]

@@ -1,5 +1,16 @@
 """workflows' admin, one module per area; importing them registers the ModelAdmins."""
 
-from workflows.admin import campaigns, events, outbox, sequences, templates, webhooks
+from workflows.admin import (
+    campaigns,
+    events,
+    feedback_forms,
+    feedback_officers,
+    feedback_responses,
+    outbox,
+    sequences,
+    templates,
+    webhooks,
+)
 
 __all__ = ["campaigns", "events", "outbox", "sequences", "templates", "webhooks"]
+__all__ += ["feedback_forms", "feedback_officers", "feedback_responses"]
