@@ -93,11 +93,11 @@ def csat(scores: Iterable[int]) -> tuple[float | None, float | None]:
 
 _promoters = Count("nps", filter=Q(nps__gte=PROMOTER_MIN))
 _detractors = Count("nps", filter=Q(nps__lte=DETRACTOR_MAX))
-_answers = Count("nps")
+_nps_answers = Count("nps")
 NPS_SQL = ExpressionWrapper(
     Value(100.0)
     * Cast(_promoters - _detractors, FloatField())
-    / NullIf(Cast(_answers, FloatField()), Value(0.0)),
+    / NullIf(Cast(_nps_answers, FloatField()), Value(0.0)),
     output_field=FloatField(),
 )
 """NPS as an aggregate over FeedbackResponse.nps (NULL when no answer)."""
@@ -144,7 +144,7 @@ def _responses(user: User, where: DashboardFilter) -> QuerySet[FeedbackResponse]
     return responses.order_by()
 
 
-def _answers(user: User, where: DashboardFilter, *, prefix: str = "") -> Q:
+def _answers_q(user: User, where: DashboardFilter, *, prefix: str = "") -> Q:
     """The answers of `_responses` as a Q over FeedbackAnswer (`prefix` leads to the answer)."""
     response = f"{prefix}response__"
     q = response_visibility_q(user, prefix=response) & Q(
@@ -181,7 +181,7 @@ def nps_by_week(*, user: User, where: DashboardFilter) -> list[NpsWeek]:
         .filter(nps__isnull=False)
         .annotate(week=TruncWeek("submitted_at"))
         .values("week")
-        .annotate(answers=_answers, promoters=_promoters, detractors=_detractors, score=NPS_SQL)
+        .annotate(answers=_nps_answers, promoters=_promoters, detractors=_detractors, score=NPS_SQL)
         .order_by("week")
     )
     by_week = {}
@@ -266,7 +266,7 @@ class StepNegatives:
 def negatives_by_step(*, user: User, where: DashboardFilter) -> list[StepNegatives]:
     """Negative answers per service step, the most first. One GROUP BY over the answers."""
     rows = (
-        FeedbackAnswer.objects.filter(_answers(user, where))
+        FeedbackAnswer.objects.filter(_answers_q(user, where))
         .values(step=F("response__service_step"))
         .annotate(
             answers=Count("id", filter=_JUDGED_ANSWER_Q),
@@ -301,7 +301,7 @@ def top_topics(
     (`scored_text_answers`, counted by `negatives_by_step`) and their answers' average
     sentiment. One GROUP BY over AnswerTopic joined to the answers."""
     rows = (
-        AnswerTopic.objects.filter(_answers(user, where, prefix="answer__"))
+        AnswerTopic.objects.filter(_answers_q(user, where, prefix="answer__"))
         .values("topic_id", name_en=F("topic__name_en"), name_zh_hans=F("topic__name_zh_hans"))
         .annotate(answers=Count("answer_id"), average_sentiment=Avg("answer__sentiment"))
         .order_by("-answers", "topic_id")[:limit]
@@ -319,7 +319,9 @@ def negative_comments(
     """The latest negative free-text answers, with their response, form and customer (one
     query; the partial index on negative sentiment narrows the answers)."""
     return list(
-        FeedbackAnswer.objects.filter(_answers(user, where), NEGATIVE_ANSWER_Q, kind__in=TEXT_KINDS)
+        FeedbackAnswer.objects.filter(
+            _answers_q(user, where), NEGATIVE_ANSWER_Q, kind__in=TEXT_KINDS
+        )
         .exclude(text="")
         .select_related("response__form", "response__customer")
         .only(
