@@ -135,7 +135,10 @@ def test_filters_by_form_step_and_date(client, version, rm):
 
     assert [row.pk for row in by_form.context["cl"].result_list] == [first.pk]
     assert [row.pk for row in by_step.context["cl"].result_list] == [first.pk]
-    assert client.get(CHANGELIST, {"submitted_at__gte": "2000-01-01 00:00:00+08:00"}).status_code == 200
+    assert (
+        client.get(CHANGELIST, {"submitted_at__gte": "2000-01-01 00:00:00+08:00"}).status_code
+        == 200
+    )
 
 
 def _list_queries(client, user, version, count) -> int:

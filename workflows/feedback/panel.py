@@ -1,6 +1,6 @@
 """The "Feedback" panel of the customer's page: the latest responses, the number of adopted
 suggestions and, for experience officers, their contributions (answers to product-test forms).
-Four queries, whatever the customer's history."""
+Five queries, whatever the customer's history."""
 
 from typing import Any
 
