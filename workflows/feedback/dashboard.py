@@ -12,10 +12,12 @@ Scores (DESIGN.md, the issue):
   Python; `NPS_SQL` says the same in SQL, and a test holds them to agree.
 - CSAT: the average score (1-5) and the share of satisfied answers (4-5).
 
-A negative answer is defined once, here (`NEGATIVE_ANSWER_Q`): an answer whose text reads
-negative (sentiment < 0), an NPS answer of a detractor (0-6), or a CSAT answer of 1 or 2.
-Choice answers are never negative. A negative comment is a free-text answer that is negative,
-which for text means a sentiment below 0.
+A negative answer is defined once, here (`NEGATIVE_ANSWER_Q`, from DETRACTOR_MAX and
+CSAT_NEGATIVE_MAX): an answer whose text reads negative (sentiment < 0), an NPS answer of a
+detractor (0-6), or a CSAT answer of 1 or 2. Choice answers are never negative. A negative
+comment is a free-text answer that is negative, which for text means a sentiment below 0.
+The per-step counts take the same three parts from the same constants, the scores from the
+response (which holds its NPS and CSAT answers' scores) so that only text answers are joined.
 """
 
 from collections.abc import Iterable
@@ -59,10 +61,6 @@ NEGATIVE_ANSWER_Q = (
 )
 """The one definition of a negative answer (see the module's docstring)."""
 
-# An answer that can be negative at all: a score, or text that was read.
-_JUDGED_ANSWER_Q = Q(kind__in=[QuestionKind.NPS, QuestionKind.CSAT], score__isnull=False) | Q(
-    sentiment__isnull=False
-)
 _SCORED_TEXT_Q = Q(kind__in=TEXT_KINDS, scored_at__isnull=False) & ~Q(text="")
 
 
@@ -218,32 +216,64 @@ class StepCsat:
         return str(ServiceStep(self.step).label) if self.step in ServiceStep.values else self.step
 
 
-def csat_by_step(*, user: User, where: DashboardFilter) -> list[StepCsat]:
-    """CSAT per service step (steps with answers only), in the steps' order. One query."""
+def _score_rows(user: User, where: DashboardFilter) -> dict[str, dict]:
+    """Per service step, the scores' counts: one GROUP BY over the responses alone. A response
+    holds its NPS and CSAT answers' scores, so no join to the answers is needed for them."""
     rows = (
         _responses(user, where)
-        .filter(csat__isnull=False)
         .values("service_step")
         .annotate(
-            answers=Count("csat"),
-            satisfied=Count("csat", filter=Q(csat__gte=CSAT_SATISFIED_MIN)),
-            average=CSAT_AVERAGE_SQL,
-            satisfied_share=CSAT_SATISFIED_SQL,
+            nps_answers=Count("nps"),
+            nps_negative=Count("nps", filter=Q(nps__lte=DETRACTOR_MAX)),
+            csat_answers=Count("csat"),
+            csat_satisfied=Count("csat", filter=Q(csat__gte=CSAT_SATISFIED_MIN)),
+            csat_negative=Count("csat", filter=Q(csat__lte=CSAT_NEGATIVE_MAX)),
+            csat_average=CSAT_AVERAGE_SQL,
+            csat_satisfied_share=CSAT_SATISFIED_SQL,
         )
     )
-    order = {step: number for number, step in enumerate(ServiceStep.values)}
+    return {row.pop("service_step"): row for row in rows}
+
+
+def _text_rows(user: User, where: DashboardFilter) -> dict[str, dict]:
+    """Per service step, the free-text answers read and those that read negative: one GROUP BY
+    over the text answers joined to their responses."""
+    rows = (
+        FeedbackAnswer.objects.filter(_answers_q(user, where), kind__in=TEXT_KINDS)
+        .values(step=F("response__service_step"))
+        .annotate(
+            text_read=Count("id", filter=Q(sentiment__isnull=False)),
+            text_negative=Count("id", filter=Q(sentiment__lt=0)),
+            scored_text=Count("id", filter=_SCORED_TEXT_Q),
+        )
+        .order_by()
+    )
+    return {row.pop("step"): row for row in rows}
+
+
+def _step_order(step: str) -> int:
+    return ServiceStep.values.index(step) if step in ServiceStep.values else len(ServiceStep)
+
+
+def csat_by_step(
+    *, user: User, where: DashboardFilter, score_rows: dict[str, dict] | None = None
+) -> list[StepCsat]:
+    """CSAT per service step (steps with answers only), in the steps' order. One query."""
+    if score_rows is None:
+        score_rows = _score_rows(user, where)
     return sorted(
         (
             StepCsat(
-                step=row["service_step"],
-                answers=row["answers"],
-                satisfied=row["satisfied"],
-                average=row["average"],
-                satisfied_share=row["satisfied_share"],
+                step=step,
+                answers=row["csat_answers"],
+                satisfied=row["csat_satisfied"],
+                average=row["csat_average"],
+                satisfied_share=row["csat_satisfied_share"],
             )
-            for row in rows
+            for step, row in score_rows.items()
+            if row["csat_answers"]
         ),
-        key=lambda item: order.get(item.step, len(order)),
+        key=lambda item: _step_order(item.step),
     )
 
 
@@ -263,20 +293,39 @@ class StepNegatives:
         return 100.0 * self.negative / self.answers if self.answers else None
 
 
-def negatives_by_step(*, user: User, where: DashboardFilter) -> list[StepNegatives]:
-    """Negative answers per service step, the most first. One GROUP BY over the answers."""
-    rows = (
-        FeedbackAnswer.objects.filter(_answers_q(user, where))
-        .values(step=F("response__service_step"))
-        .annotate(
-            answers=Count("id", filter=_JUDGED_ANSWER_Q),
-            negative=Count("id", filter=NEGATIVE_ANSWER_Q),
-            scored_text=Count("id", filter=_SCORED_TEXT_Q),
+def negatives_by_step(
+    *,
+    user: User,
+    where: DashboardFilter,
+    score_rows: dict[str, dict] | None = None,
+    text_rows: dict[str, dict] | None = None,
+) -> list[StepNegatives]:
+    """Negative answers per service step, the most first (NEGATIVE_ANSWER_Q counted as its
+    three parts: detractors, CSAT 1-2, text below 0). Two GROUP BY queries."""
+    if score_rows is None:
+        score_rows = _score_rows(user, where)
+    if text_rows is None:
+        text_rows = _text_rows(user, where)
+    items = []
+    for step in set(score_rows) | set(text_rows):
+        scores = score_rows.get(step, {})
+        texts = text_rows.get(step, {})
+        items.append(
+            StepNegatives(
+                step=step,
+                answers=scores.get("nps_answers", 0)
+                + scores.get("csat_answers", 0)
+                + texts.get("text_read", 0),
+                negative=scores.get("nps_negative", 0)
+                + scores.get("csat_negative", 0)
+                + texts.get("text_negative", 0),
+                scored_text=texts.get("scored_text", 0),
+            )
         )
-        .order_by()
+    return sorted(
+        (item for item in items if item.answers or item.scored_text),
+        key=lambda item: (-item.negative, _step_order(item.step)),
     )
-    items = [StepNegatives(**row) for row in rows if row["answers"] or row["scored_text"]]
-    return sorted(items, key=lambda item: (-item.negative, item.step))
 
 
 @dataclass
@@ -368,12 +417,15 @@ class Dashboard:
 
 def feedback_dashboard(*, user: User, where: DashboardFilter) -> Dashboard:
     """Every figure of the page: five aggregate queries whatever the number of responses."""
-    negative_steps = negatives_by_step(user=user, where=where)
+    score_rows = _score_rows(user, where)
+    negative_steps = negatives_by_step(
+        user=user, where=where, score_rows=score_rows, text_rows=_text_rows(user, where)
+    )
     scored_text = sum(step.scored_text for step in negative_steps)
     return Dashboard(
         where=where,
         weeks=nps_by_week(user=user, where=where),
-        csat_steps=csat_by_step(user=user, where=where),
+        csat_steps=csat_by_step(user=user, where=where, score_rows=score_rows),
         negative_steps=[step for step in negative_steps if step.answers],
         topics=top_topics(user=user, where=where, scored_text_answers=scored_text),
         comments=negative_comments(user=user, where=where),
