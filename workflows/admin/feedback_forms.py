@@ -8,6 +8,8 @@ each version as customers see its questions.
 """
 
 from django.conf import settings
+from django.db import models
+from django.forms import Textarea
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F
@@ -27,6 +29,7 @@ from workflows.models.feedback import QuestionKind
 class FormQuestionInline(admin.StackedInline):
     model = FormQuestion
     extra = 1
+    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 4, "cols": 40})}}
     ordering = ("order", "id")
     fieldsets = (
         (
@@ -51,6 +54,7 @@ class FeedbackFormAdmin(admin.ModelAdmin):
     list_filter = ("service_step", "is_active", "open_link")
     search_fields = ("name", "slug", "title_en", "title_zh_hans")
     prepopulated_fields = {"slug": ("name",)}
+    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 4, "cols": 60})}}
     readonly_fields = ("version_number", "links", "published_versions", "created_at")
     fieldsets = (
         (None, {"fields": ("name", "slug", "service_step", "is_active")}),
