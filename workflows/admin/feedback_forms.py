@@ -8,11 +8,11 @@ each version as customers see its questions.
 """
 
 from django.conf import settings
-from django.db import models
-from django.forms import Textarea
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, F
+from django.forms import Textarea
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
