@@ -179,7 +179,9 @@ def nps_by_week(*, user: User, where: DashboardFilter) -> list[NpsWeek]:
         .filter(nps__isnull=False)
         .annotate(week=TruncWeek("submitted_at"))
         .values("week")
-        .annotate(answers=_nps_answers, promoters=_promoters, detractors=_detractors, score=NPS_SQL)
+        .annotate(
+            nps_answers=_nps_answers, promoters=_promoters, detractors=_detractors, score=NPS_SQL
+        )
         .order_by("week")
     )
     by_week = {}
@@ -188,7 +190,7 @@ def nps_by_week(*, user: User, where: DashboardFilter) -> list[NpsWeek]:
         week = timezone.localtime(week).date() if isinstance(week, datetime) else week
         by_week[week] = NpsWeek(
             week=week,
-            answers=row["answers"],
+            answers=row["nps_answers"],
             promoters=row["promoters"],
             detractors=row["detractors"],
             nps=row["score"],
@@ -232,7 +234,7 @@ def _score_rows(user: User, where: DashboardFilter) -> dict[str, dict]:
             csat_satisfied_share=CSAT_SATISFIED_SQL,
         )
     )
-    return {row.pop("service_step"): row for row in rows}
+    return {row["service_step"]: dict(row) for row in rows}
 
 
 def _text_rows(user: User, where: DashboardFilter) -> dict[str, dict]:
@@ -248,7 +250,7 @@ def _text_rows(user: User, where: DashboardFilter) -> dict[str, dict]:
         )
         .order_by()
     )
-    return {row.pop("step"): row for row in rows}
+    return {row["step"]: dict(row) for row in rows}
 
 
 def _step_order(step: str) -> int:
