@@ -33,6 +33,7 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py seed_programs
 	$(RUN_ENV) $(PY) manage.py earn_points
 	$(RUN_ENV) $(PY) manage.py seed_sequences
+	$(RUN_ENV) $(PY) manage.py seed_feedback
 
 run: messages demo
 	@echo

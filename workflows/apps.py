@@ -26,6 +26,12 @@ class WorkflowsConfig(AppConfig):
         reading_receivers.connect()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
+        # Feedback: the customer page's panel and the `experience_officer` customer filter.
+        from workflows.feedback.officers import register_customer_filters
+        from workflows.panels import register_feedback_panel
+
+        register_feedback_panel()
+        register_customer_filters()
 
 
 def _sync_role_permissions(sender, **kwargs) -> None:

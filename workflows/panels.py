@@ -39,3 +39,17 @@ def register_panels() -> None:
             order=60,
         )
     )
+
+
+def register_feedback_panel() -> None:
+    from workflows.feedback.panel import feedback_context
+
+    register_panel(
+        Panel(
+            key="workflows_feedback",
+            title=_("Feedback"),
+            template="workflows/panels/feedback.html",
+            get_context=feedback_context,
+            order=65,
+        )
+    )

@@ -6,7 +6,21 @@ a supervisor also reads the refusals report and the webhook delivery log, and ru
 
 from crm import roles
 
+# Feedback: RMs read forms and their customers' answers; supervisors also build and publish
+# forms, send them, adopt suggestions and invite experience officers.
+_FEEDBACK_READ = [
+    f"workflows.view_{model}"
+    for model in (
+        "feedbackform",
+        "formquestion",
+        "formversion",
+        "feedbackresponse",
+        "adoptedsuggestion",
+        "experienceofficer",
+    )
+]
 _RM_PERMISSIONS = [
+    *_FEEDBACK_READ,
     "workflows.view_message",
     # "Done" on a call task: completed_at only, through the admin action.
     "workflows.change_message",
@@ -37,12 +51,21 @@ _SUPERVISOR_PERMISSIONS = [
     "workflows.view_campaign",
     "workflows.add_campaign",
     "workflows.change_campaign",
-    # How free-text feedback is read: topic rules and the user dictionary.
+    # How free-text feedback is read (topic rules, the user dictionary); forms sent to a
+    # segment, which are the company's, as campaigns.
     *[
         f"workflows.{action}_{model}"
         for action in ("view", "add", "change", "delete")
-        for model in ("feedbacktopic", "dictionaryword")
+        for model in ("feedbacktopic", "dictionaryword", "feedbacksending")
     ],
+    "workflows.add_feedbackform",
+    "workflows.change_feedbackform",
+    "workflows.add_formquestion",
+    "workflows.change_formquestion",
+    "workflows.delete_formquestion",
+    "workflows.add_adoptedsuggestion",
+    "workflows.add_experienceofficer",
+    "workflows.change_experienceofficer",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -64,9 +87,3 @@ def sync_workflows_permissions() -> None:
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label="workflows", codename__in=codenames)
         )
-
-
-# Feedback forms sent to a segment (issue 8): the company's, as campaigns; supervisors only.
-_SUPERVISOR_PERMISSIONS.extend(
-    f"workflows.{action}_feedbacksending" for action in ("view", "add", "change", "delete")
-)

@@ -150,6 +150,13 @@ BANK_RULES: list[RuleSeed] = [
 SHOP_RULES: list[RuleSeed] = [
     {"kind": "base", "name": "Base rate: 1 point per CNY", "points_per_unit": "1"},
     {"kind": "bonus", "name": "Quality review +50", "interaction_kind": "review", "points": 50},
+    # A suggestion the team adopted (workflows.feedback.suggestions): once per adoption.
+    {
+        "kind": "bonus",
+        "name": "Adopted suggestion +200",
+        "interaction_kind": "suggestion",
+        "points": 200,
+    },
 ]
 RULES = {"bank": BANK_RULES, "shop": SHOP_RULES}
 
