@@ -33,7 +33,7 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py seed_programs
 	$(RUN_ENV) $(PY) manage.py earn_points
 	$(RUN_ENV) $(PY) manage.py seed_sequences
-	$(RUN_ENV) $(PY) manage.py seed_feedback
+	$(RUN_ENV) $(PY) manage.py seed_feedback --demo
 
 run: messages demo
 	@echo

@@ -1,5 +1,6 @@
 """End to end in a real browser, on a phone: a customer answers a personal feedback link, then
-their RM finds the answer on the customer's timeline in the admin. A screenshot of each page
+their RM finds the answer on the customer's timeline in the admin, and the supervisor in the
+feedback dashboard. A screenshot of each page
 goes to var/screenshots/."""
 
 import re
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
@@ -14,10 +16,13 @@ from crm.models import Interaction
 from tests.factories import CustomerFactory
 from tests.workflows.feedback_factories import published_form
 from workflows.feedback.links import invitation_path
+from workflows.feedback.reading.score import answers_score
+from workflows.feedback.reading.seeds import feedback_rules_seed
 from workflows.models import FeedbackInvitation, FeedbackResponse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+DASHBOARD = "admin:workflows_feedbackresponse_dashboard"
 CHINESE_TEXT = "客服态度很好，但是快递太慢了，希望改进配送。"
 
 
@@ -36,8 +41,8 @@ def personal_link(version, customer, **kwargs) -> str:
     return invitation_path(form_slug=version.form.slug, invitation_id=invitation.pk, **kwargs)
 
 
-def test_a_customer_answers_on_a_phone_and_the_rm_sees_it_on_the_timeline(
-    page: Page, browser: Browser, live_server, rm, screenshot_dir
+def test_a_customer_answers_on_a_phone_and_the_staff_see_it_in_the_admin(
+    page: Page, browser: Browser, live_server, rm, supervisor, screenshot_dir
 ):
     version = published_form(title_en="How did we do?")
     nps = version.questions[0]["id"]
@@ -102,6 +107,27 @@ def test_a_customer_answers_on_a_phone_and_the_rm_sees_it_on_the_timeline(
     finally:
         desk.close()
     assert Interaction.objects.get().customer_id == customer.pk
+
+    # The worker reads the free text; the supervisor finds the answer in the dashboard.
+    feedback_rules_seed()
+    assert answers_score() == 1
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        admin = desk.new_page()
+        admin.goto(f"{live_server.url}/admin/login/?next={reverse(DASHBOARD)}")
+        admin.locator("#id_username").fill(supervisor.username)
+        admin.locator("#id_password").fill("pw-for-tests-123")
+        admin.locator("input[type=submit]").click()
+        this_week = admin.locator("#table-nps tbody tr", has_text="100.0")
+        expect(this_week).to_have_count(1)
+        expect(this_week.locator("td").nth(1)).to_have_text("1")  # one answer
+        expect(admin.locator("#table-topics")).to_contain_text("Delivery")
+        # The charts were drawn by the vendored Chart.js (no CDN).
+        assert admin.evaluate("typeof Chart") == "function"
+        assert admin.locator("canvas").count() >= 1
+        admin.screenshot(path=screenshot_dir / "admin-feedback-dashboard.png", full_page=True)
+    finally:
+        desk.close()
 
 
 def test_the_form_renders_in_chinese_from_the_link(page: Page, live_server, screenshot_dir):

@@ -83,10 +83,11 @@ def test_form_detail_by_slug_and_404_for_unknown(reader):
     assert client.get(f"{FORMS}nope/").status_code == 404
 
 
-def test_forms_need_the_view_permission(rm):
+def test_forms_need_the_view_permission(db):
     published_form()
+    staff_without_a_role = UserFactory(username="no_role")
 
-    assert client_for(rm).get(FORMS).status_code == 403
+    assert client_for(staff_without_a_role).get(FORMS).status_code == 403
 
 
 # --- Responses --------------------------------------------------------------------------------

@@ -186,7 +186,7 @@ def test_several_rule_changes_in_one_transaction_mark_answers_unread_once(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        call_command("seed_feedback_rules")
+        call_command("seed_feedback")
 
     assert len(callbacks) == 1
 
@@ -230,8 +230,8 @@ def test_the_task_reads_every_minute(topics):
 
 
 def test_the_commands_seed_rules_once_and_score(capsys):
-    call_command("seed_feedback_rules")
-    call_command("seed_feedback_rules")
+    call_command("seed_feedback")
+    call_command("seed_feedback")
     assert FeedbackTopic.objects.count() == 8
     assert DictionaryWord.objects.count() == 7
     assert "created: 0" in capsys.readouterr().out
