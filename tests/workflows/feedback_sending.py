@@ -7,7 +7,7 @@ from datetime import timedelta
 from crm.models import Segment
 from tests.workflows.feedback_factories import published_form
 from workflows.feedback import links
-from workflows.feedback.seeds_sending import sending_templates_seed
+from workflows.feedback.seeds import feedback_templates_seed
 from workflows.models import FeedbackForm, FeedbackInvitation, FeedbackSending
 
 LINK = re.compile(r"(https?://[^\s]+/f/(?P<slug>[\w-]+)/(?P<token>[^/\s]+)/(?:\?lang=[\w-]+)?)")
@@ -15,7 +15,7 @@ LINK = re.compile(r"(https?://[^\s]+/f/(?P<slug>[\w-]+)/(?P<token>[^/\s]+)/(?:\?
 
 def form(slug: str = "service", **fields) -> FeedbackForm:
     """A published form with the seeded templates (the same form for the same slug)."""
-    sending_templates_seed()
+    feedback_templates_seed()
     existing = FeedbackForm.objects.filter(slug=slug).first()
     return existing or published_form(slug=slug, **fields).form
 

@@ -14,7 +14,7 @@ from tests.workflows.conftest import consenting_customer
 from tests.workflows.feedback_sending import due_sending, form, invitation_of_link
 from workflows.feedback import links
 from workflows.feedback.invitations import invitation_send
-from workflows.feedback.seeds_sending import sending_templates_seed
+from workflows.feedback.seeds import feedback_templates_seed
 from workflows.feedback.sending import sending_send, sendings_send_due
 from workflows.models import FeedbackInvitation, FeedbackSending, Message, MessageTemplate
 from workflows.outbox.dispatch import outbox_dispatch
@@ -276,15 +276,17 @@ def test_a_tampered_link_opens_nothing(noon):
 
 
 def test_templates_seed_is_idempotent_and_keeps_edits():
-    assert sending_templates_seed() == 8
+    assert feedback_templates_seed() == 12
     edited = MessageTemplate.objects.get(code="feedback_reminder", channel="sms", language="en")
     edited.body = "Edited {{ feedback_link }}"
     edited.save(update_fields=["body"])
-    assert sending_templates_seed() == 0
-    assert MessageTemplate.objects.filter(code__startswith="feedback_").count() == 8
+    assert feedback_templates_seed() == 0
+    assert MessageTemplate.objects.filter(code__startswith="feedback_").count() == 12
     edited.refresh_from_db()
     assert edited.body == "Edited {{ feedback_link }}"
     assert all(
         "{{ feedback_link }}" in body
-        for body in MessageTemplate.objects.values_list("body", flat=True)
+        for body in MessageTemplate.objects.filter(
+            code__in=["feedback_invitation", "feedback_reminder"]
+        ).values_list("body", flat=True)
     )

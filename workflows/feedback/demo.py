@@ -21,11 +21,11 @@ WEEKS = 26
 
 # (slug, step, score kind, English title, Chinese title, open link)
 FORMS = [
-    ("after-ticket", ServiceStep.TICKET, QuestionKind.CSAT, "How was our help?", "这次服务您满意吗？", False),
+    ("after-ticket", ServiceStep.TICKET, QuestionKind.CSAT, "How was our help?", "服务评价", False),
     ("onboarding", ServiceStep.ONBOARDING, QuestionKind.NPS, "Welcome aboard", "欢迎加入", False),
-    ("branch-visit", ServiceStep.BRANCH_VISIT, QuestionKind.NPS, "Your branch visit", "网点体验", True),
-    ("product-test", ServiceStep.PRODUCT_TEST, QuestionKind.CSAT, "Test our new app", "新版手机银行试用", False),
-]  # fmt: skip
+    ("branch-visit", ServiceStep.BRANCH_VISIT, QuestionKind.NPS, "Your visit", "网点体验", True),
+    ("product-test", ServiceStep.PRODUCT_TEST, QuestionKind.CSAT, "Test our app", "新版", False),
+]
 SCORE_QUESTIONS = {
     QuestionKind.NPS: ("How likely are you to recommend us?", "您向朋友推荐我们的可能性有多大？"),
     QuestionKind.CSAT: ("How satisfied are you?", "您对这次服务满意吗？"),
@@ -80,7 +80,7 @@ def feedback_demo_seed(*, responses: int = 400, seed: int = 8) -> int:
     forms = [_form(*row) for row in FORMS]
     if FeedbackResponse.objects.filter(occasion=DEMO_OCCASION).exists():
         return 0
-    chooser = random.Random(seed)
+    chooser = random.Random(seed)  # noqa: S311 (demo data, reproducible)
     customers = list(Customer.objects.order_by("pk")[:responses])
     expires = timezone.now() + timedelta(days=30)
     added = 0

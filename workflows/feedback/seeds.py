@@ -4,6 +4,7 @@ edited since is left as it is."""
 
 from django.db import transaction
 
+from workflows.feedback.seeds_sending import TEMPLATES as SENDING_TEMPLATES
 from workflows.feedback.suggestions import TEMPLATE_CODE
 from workflows.models import MessageTemplate
 from workflows.models.outbox import Channel, Purpose
@@ -47,9 +48,10 @@ TEMPLATES = [
 
 @transaction.atomic
 def feedback_templates_seed() -> int:
-    """Create the templates that are missing; the number created."""
+    """Create the feedback templates that are missing (these, and the links' and reminders'
+    of seeds_sending.py); the number created."""
     created = 0
-    for code, channel, language, subject, body in TEMPLATES:
+    for code, channel, language, subject, body in [*TEMPLATES, *SENDING_TEMPLATES]:
         _template, was_created = MessageTemplate.objects.get_or_create(
             code=code,
             channel=channel,

@@ -3,10 +3,7 @@ single customer's first message) and "feedback_reminder" (the reminder, once), b
 e-mail, in English and Simplified Chinese. Idempotent: run it again and nothing changes; a
 template a supervisor edited since is left as it is."""
 
-from django.db import transaction
-
-from workflows.models import MessageTemplate
-from workflows.models.outbox import Channel, Purpose
+from workflows.models.outbox import Channel
 
 INVITATION = "feedback_invitation"
 REMINDER = "feedback_reminder"
@@ -74,18 +71,3 @@ TEMPLATES = [
         "{{ feedback_link }}\n\n链接有效期至{{ link_expires_on }}。",
     ),
 ]
-
-
-@transaction.atomic
-def sending_templates_seed() -> int:
-    """Create the templates that are missing; returns how many were created."""
-    created = 0
-    for code, channel, language, subject, body in TEMPLATES:
-        _template, was_created = MessageTemplate.objects.get_or_create(
-            code=code,
-            channel=channel,
-            language=language,
-            defaults={"subject": subject, "body": body, "purpose": Purpose.SERVICE},
-        )
-        created += was_created
-    return created

@@ -3,7 +3,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from workflows.feedback.demo import feedback_demo_read, feedback_demo_seed
 from workflows.feedback.reading.seeds import feedback_rules_seed
 from workflows.feedback.seeds import feedback_templates_seed
-from workflows.feedback.seeds_sending import sending_templates_seed
 
 
 class Command(BaseCommand):
@@ -17,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--responses", type=int, default=400)
 
     def handle(self, *args, **options) -> None:
-        templates = feedback_templates_seed() + sending_templates_seed()
+        templates = feedback_templates_seed()
         topics, words = feedback_rules_seed()
         self.stdout.write(
             f"feedback templates created: {templates}, topics: {topics}, dictionary words: {words}"
