@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from crm.models import Customer, Interaction
 from crm.selectors import phone_normalize
 from crm.signals import interactions_stored
+from workflows.feedback.reading.language import text_language
 from workflows.models import (
     ExperienceOfficer,
     FeedbackAnswer,
@@ -174,11 +175,6 @@ def contact_clean(contact: dict[str, Any] | None) -> dict[str, str]:
     return {"contact_name": name, "contact_phone": phone, "contact_email": email}
 
 
-def text_language_guess(text: str) -> str:
-    """ "zh-hans" when the text holds Chinese characters, else "en" (what the reader segments)."""
-    return "zh-hans" if any("\u4e00" <= char <= "\u9fff" for char in text) else "en"
-
-
 def _invitation_claim(*, invitation: FeedbackInvitation, now) -> None:
     """Mark the link answered, or raise: the WHERE makes a second answer claim nothing (a
     concurrent one waits for the first to commit, then finds answered_at set)."""
@@ -283,7 +279,7 @@ def response_submit(
                     score=answer.score,
                     choices=list(answer.choices),
                     text=answer.text,
-                    text_language=text_language_guess(answer.text) if answer.text else "",
+                    text_language=text_language(answer.text) if answer.text else "",
                 )
                 for answer in answers
             ]

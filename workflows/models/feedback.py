@@ -10,6 +10,8 @@ DictionaryWord user dictionary), given topics (FeedbackTopic keywords) and a sen
 `scored_at` empty means "to be scored"; changing the rules empties it again (set-based).
 """
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -369,7 +371,7 @@ class FeedbackAnswer(models.Model):
         _("sentiment"), null=True, blank=True, help_text=_("From -1 (negative) to 1 (positive).")
     )
     scored_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    topics = models.ManyToManyField(
+    topics: models.ManyToManyField[FeedbackTopic, AnswerTopic] = models.ManyToManyField(
         "FeedbackTopic",
         through="AnswerTopic",
         related_name="answers",

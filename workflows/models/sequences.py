@@ -193,7 +193,7 @@ class CareStep(models.Model):
             raise ValidationError(
                 {"template_code": _("No active message template with this code for the channel.")}
             )
-        if self.feedback_form_id is not None:
+        if self.feedback_form is not None:
             from workflows.feedback.invitations import channel_check_for_link, form_check_sendable
 
             try:
