@@ -15,9 +15,27 @@ from workflows.models.feedback import (
 )
 from workflows.models.outbox import Message, MessageTemplate, SensitiveEvent
 from workflows.models.sequences import CareSequence, CareStep, Enrollment
+from workflows.models.tickets import (
+    AgentProfile,
+    BusinessCalendar,
+    CalendarDay,
+    RoutingRule,
+    SlaPolicy,
+    Ticket,
+    TicketAttachment,
+    TicketNote,
+)
 from workflows.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AgentProfile",
+    "BusinessCalendar",
+    "CalendarDay",
+    "RoutingRule",
+    "SlaPolicy",
+    "Ticket",
+    "TicketAttachment",
+    "TicketNote",
     "AdoptedSuggestion",
     "AnswerTopic",
     "Campaign",

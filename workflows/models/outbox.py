@@ -32,6 +32,9 @@ class Purpose(models.TextChoices):
 
     SERVICE = "service", _("Service")
     MARKETING = "marketing", _("Marketing")
+    # To a staff member (`staff_recipient`) about the customer, e.g. a ticket's SLA warning:
+    # the customer's consents and the marketing rules do not apply.
+    STAFF = "staff", _("To staff")
 
 
 class OfferKind(models.TextChoices):
@@ -154,6 +157,15 @@ class Message(models.Model):
         help_text=_("Call tasks: the RM who calls."),
     )
     completed_at = models.DateTimeField(_("call done at"), null=True, blank=True)
+    staff_recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_messages",
+        verbose_name=_("staff recipient"),
+        help_text=_("Messages to staff: who gets it (at their e-mail address)."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

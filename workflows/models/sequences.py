@@ -24,6 +24,7 @@ class TriggerKind(models.TextChoices):
     SPEND_SURGE = "spend_surge", _("Spend in a category up (30 days against the 30 before)")
     POINTS_EXPIRING = "points_expiring", _("Points expiring soon")
     LARGE_TRANSFER = "large_transfer", _("Large transfer out (e.g. a home purchase)")
+    TICKET_RESOLVED = "ticket_resolved", _("Service ticket resolved")
 
 
 class ExitReason(models.TextChoices):

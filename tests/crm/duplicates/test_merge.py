@@ -65,6 +65,7 @@ from workflows.models import (
     FormVersion,
     Message,
     SensitiveEvent,
+    Ticket,
 )
 from workflows.models.outbox import Channel, Purpose
 
@@ -177,6 +178,9 @@ OWNED_ROW_BUILDERS = {
         customer=c,
         what_changed="done",
         adopted_by=UserFactory(),
+    ),
+    "workflows.Ticket.customer": lambda c, n: Ticket.objects.create(
+        customer=c, department="customer_service", category="other", subject=f"merge {n}"
     ),
     # One active term per customer: the duplicate's earlier terms are ended ones.
     "workflows.ExperienceOfficer.customer": lambda c, n: ExperienceOfficer.objects.create(
