@@ -1,0 +1,1 @@
+"""Service tickets: states, routing and assignment, the SLA in business hours, escalation."""
