@@ -32,6 +32,8 @@ class WorkflowsConfig(AppConfig):
 
         register_feedback_panel()
         register_customer_filters()
+        # Tickets: the SLA watcher's staff messages get their ticket at dispatch.
+        from workflows.tickets import staff_messages  # noqa: F401
 
 
 def _sync_role_permissions(sender, **kwargs) -> None:

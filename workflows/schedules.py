@@ -57,4 +57,10 @@ SCHEDULES: list[Schedule] = [
         minute="*",
         hour="*",
     ),
+    Schedule(
+        name="workflows: watch the tickets' SLA timers",
+        task="workflows.tasks.tickets_watch_task",
+        minute="*",
+        hour="*",
+    ),
 ]

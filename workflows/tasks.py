@@ -143,3 +143,20 @@ def feedback_score_task() -> dict[str, int]:
     FEEDBACK_SCORE_MAX_BATCHES batches; the next run goes on. Runs at once take turns per
     batch, and reading an answer twice writes the same thing."""
     return {"scored": answers_score(max_batches=FEEDBACK_SCORE_MAX_BATCHES)}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50,
+    time_limit=55,
+)
+def tickets_watch_task() -> dict[str, int]:
+    """Every minute: the tickets' SLA warnings (80%) and breaches, each once; a breach raises
+    the priority once per ticket. Guarded UPDATEs make a doubled or late run change nothing
+    twice."""
+    from workflows.tickets.watch import tickets_watch
+
+    return tickets_watch().summary()

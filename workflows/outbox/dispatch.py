@@ -75,7 +75,7 @@ def _take_and_claim(*, now: datetime, batch_size: int, result: DispatchResult) -
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
         messages = list(
             Message.objects.filter(state__in=DUE_STATES, not_before__lte=now)
-            .select_related("customer")
+            .select_related("customer", "staff_recipient")
             .order_by("not_before", "id")[:batch_size]
         )
         result.taken = len(messages)

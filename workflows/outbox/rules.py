@@ -13,6 +13,9 @@ In this order, the first that says no decides:
 - student: a loan or credit offer to a student, whatever the purpose.
 - suppressed: marketing while a SensitiveEvent's `suppressed_until` is today or later.
 - quiet hours: marketing inside WORKFLOWS_QUIET_HOURS (local time) is held until they end.
+- staff messages (Purpose.STAFF, to `staff_recipient` about a customer): only expired and
+  no_address (the staff member has no e-mail) apply; the customer's consents and the
+  marketing rules are about messages to the customer.
 - frequency_cap: marketing when the customer already had WORKFLOWS_MARKETING_PER_DAY
   messages claimed in the last 24 hours, or WORKFLOWS_MARKETING_PER_WEEK in the last 7 days;
   messages of the same batch count too, in the batch's order (the n-th goes, the n+1-th not).
@@ -71,7 +74,11 @@ def quiet_hours_end(now: datetime) -> datetime | None:
 
 
 def recipient_of(message: Message) -> str:
-    """The address the message goes to on its channel; "" when the customer has none."""
+    """The address the message goes to on its channel; "" when the customer (or, for a staff
+    message, the staff member) has none."""
+    if message.purpose == Purpose.STAFF:
+        staff = message.staff_recipient
+        return (staff.email or "") if staff is not None and message.channel == Channel.EMAIL else ""
     customer = message.customer
     if message.channel == Channel.EMAIL:
         return customer.email
@@ -135,7 +142,7 @@ def decide(messages: list[Message], *, now: datetime, rules: bool = True) -> Dec
             else:
                 decisions.refused.setdefault(Refusal.NO_ADDRESS, []).append(message.pk)
         return decisions
-    customer_ids = {m.customer_id for m in messages}
+    customer_ids = {m.customer_id for m in messages if m.purpose != Purpose.STAFF}
     marketing_ids = {m.customer_id for m in messages if m.purpose == Purpose.MARKETING}
     consents = _consents(customer_ids)
     suppressed = _suppressed(marketing_ids, timezone.localdate(now))
@@ -145,6 +152,8 @@ def decide(messages: list[Message], *, now: datetime, rules: bool = True) -> Dec
     def refusal(message: Message) -> str | None:
         if message.expires_at is not None and message.expires_at <= now:
             return Refusal.EXPIRED
+        if message.purpose == Purpose.STAFF:
+            return None if recipient_of(message) else Refusal.NO_ADDRESS
         consent = (message.customer_id, CONSENT_CHANNEL[message.channel], message.purpose)
         if consent not in consents:
             return Refusal.NO_CONSENT
