@@ -57,7 +57,7 @@ def tickets_generate(*, tickets: int) -> float:
                         THEN now() - make_interval(mins => (g * 37) %% (10 * 24 * 60))
                         ELSE now() - make_interval(days => 10 + g %% 170, mins => g %% 600)
                     END AS created
-                FROM generate_series(1, %s) AS g CROSS JOIN customers AS c
+                FROM generate_series(CAST(1 AS BIGINT), %s) AS g CROSS JOIN customers AS c
             )
             INSERT INTO {table} (customer_id, team_id, assignee_id, department, category,
                 priority, status, channel, subject, description, external_id, created_at,
