@@ -52,12 +52,12 @@ def tickets_generate(*, tickets: int) -> float:
                 FROM crm_customer
             ), rows AS (
                 SELECT g, g %% 10 = 0 AS is_open, g / 10 AS k,
-                    1 + (g * 7919) %% c.n AS pick, c.ids, c.teams, c.owners,
+                    1 + (CAST(g AS BIGINT) * 7919) %% c.n AS pick, c.ids, c.teams, c.owners,
                     CASE WHEN g %% 10 = 0
                         THEN now() - make_interval(mins => (g * 37) %% (10 * 24 * 60))
                         ELSE now() - make_interval(days => 10 + g %% 170, mins => g %% 600)
                     END AS created
-                FROM generate_series(CAST(1 AS BIGINT), %s) AS g CROSS JOIN customers AS c
+                FROM generate_series(1, %s) AS g CROSS JOIN customers AS c
             )
             INSERT INTO {table} (customer_id, team_id, assignee_id, department, category,
                 priority, status, channel, subject, description, external_id, created_at,
