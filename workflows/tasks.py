@@ -143,3 +143,20 @@ def feedback_score_task() -> dict[str, int]:
     FEEDBACK_SCORE_MAX_BATCHES batches; the next run goes on. Runs at once take turns per
     batch, and reading an answer twice writes the same thing."""
     return {"scored": answers_score(max_batches=FEEDBACK_SCORE_MAX_BATCHES)}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=4 * 60,
+    time_limit=5 * 60,
+)
+def tickets_offer_idle_task() -> int:
+    """Every 5 minutes: tickets whose assignee has not acted within the idle business minutes
+    go to the next least-loaded agent. Each offer is guarded by the assignment it replaces,
+    so a doubled run offers nothing twice."""
+    from workflows.tickets.services import tickets_offer_idle
+
+    return tickets_offer_idle()
