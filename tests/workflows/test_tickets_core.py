@@ -4,6 +4,7 @@ idempotent on an external id, notes and replies, and who sees what."""
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from crm.models import Interaction
 from tests.factories import CustomerFactory
@@ -275,7 +276,7 @@ def test_the_same_external_id_returns_the_first_ticket():
 
 
 def test_invalid_fields_are_refused_and_nothing_is_written():
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         ticket_create(
             customer=CustomerFactory(), category="nope", subject=" ", channel="fax", priority=9
         )
