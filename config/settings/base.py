@@ -226,6 +226,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names other components use too (tickets' status, category...).
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "crm.models.Transaction.Category",
+        "ChannelEnum": "crm.models.Transaction.Channel",
+        "TicketStatusEnum": "workflows.models.tickets.Ticket.Status",
+        "TicketCategoryEnum": "workflows.models.tickets.TicketCategory",
+        "TicketChannelEnum": "workflows.models.tickets.TicketChannel",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
