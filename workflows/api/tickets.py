@@ -56,7 +56,9 @@ class TicketCreateInputSerializer(serializers.Serializer):
 
 
 class TicketOutputSerializer(serializers.ModelSerializer):
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Ticket
@@ -103,7 +105,9 @@ class ReplyInputSerializer(serializers.Serializer):
 
 
 class NoteOutputSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = TicketNote

@@ -64,6 +64,7 @@ PRIORITY_WEIGHTS: dict[int, int] = {
 }
 SURVEY_TEMPLATE = "feedback_invitation"
 IDLE_BATCH = 500
+SUBJECT_MAX = 200
 IDLE_MAX_BATCHES = 10
 # Statuses of a ticket still being worked on, which count in an agent's load.
 OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.WAITING]
@@ -232,6 +233,7 @@ def _ticket_offer(*, ticket: Ticket, minutes: int, now: datetime) -> bool:
         if locked is None:
             return False
         previous = ticket.assignee
+        assert previous is not None  # noqa: S101 (the candidates have an assignee)
         agent = ticket_assign_least_loaded(
             locked,
             exclude_user_ids=[previous.pk],
@@ -294,7 +296,7 @@ def _ticket_fields_check(*, category: str, channel: str, priority: int, subject:
         errors["priority"] = ValidationError(_("Choose a valid priority."), code="invalid")
     if not subject.strip():
         errors["subject"] = ValidationError(_("A ticket needs a subject."), code="required")
-    elif len(subject) > Ticket._meta.get_field("subject").max_length:
+    elif len(subject) > SUBJECT_MAX:
         errors["subject"] = ValidationError(
             _("Please keep the subject under 200 characters."), code="too_long"
         )
@@ -550,7 +552,7 @@ def ticket_attachment_add(*, ticket: Ticket, uploaded_file: UploadedFile, by) ->
         ticket=ticket,
         name=original[:200] or f"attachment.{file_type.extension}",
         content_type=file_type.content_type,
-        size=uploaded_file.size,
+        size=uploaded_file.size or 0,
         uploaded_by=by,
         uploaded_at=timezone.now(),
     )
