@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/loyalty/", include("loyalty.api.urls")),
     path("api/v1/feedback/", include("workflows.api.urls")),
+    path("api/v1/tickets/", include("workflows.api.tickets_urls")),
     path("api/v1/", include("crm.api.urls")),
 ]
 # Uploaded files (imports, grace period evidence) are never served from MEDIA_URL, not even in

@@ -24,6 +24,10 @@ class WorkflowsConfig(AppConfig):
         sequence_receivers.connect()
         # A changed topic or dictionary word: every free-text answer is read again.
         reading_receivers.connect()
+        # A dissatisfied answer to a ticket's survey opens a follow-up for the supervisor.
+        from workflows.tickets import services as ticket_services
+
+        ticket_services.connect()
         post_migrate.connect(_sync_role_permissions, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
         # Feedback: the customer page's panel and the `experience_officer` customer filter.

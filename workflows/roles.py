@@ -87,3 +87,30 @@ def sync_workflows_permissions() -> None:
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label="workflows", codename__in=codenames)
         )
+
+
+# Service tickets: RMs read, open and work their customers' tickets (notes, replies,
+# attachments); supervisors also their teams' and set up routing, SLAs, calendars and agents.
+_TICKETS_RM = [
+    "workflows.view_ticket",
+    "workflows.add_ticket",
+    "workflows.change_ticket",
+    "workflows.view_ticketnote",
+    "workflows.add_ticketnote",
+    "workflows.view_ticketattachment",
+    "workflows.add_ticketattachment",
+]
+_RM_PERMISSIONS.extend(_TICKETS_RM)
+_SUPERVISOR_PERMISSIONS.extend(
+    [
+        *_TICKETS_RM,
+        *[
+            f"workflows.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in ("routingrule", "slapolicy", "businesscalendar", "calendarday")
+        ],
+        "workflows.view_agentprofile",
+        "workflows.add_agentprofile",
+        "workflows.change_agentprofile",
+    ]
+)

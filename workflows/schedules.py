@@ -63,4 +63,10 @@ SCHEDULES: list[Schedule] = [
         minute="*",
         hour="*",
     ),
+    Schedule(
+        name="workflows: offer idle tickets to the next least-loaded agent",
+        task="workflows.tasks.tickets_offer_idle_task",
+        minute="*/5",
+        hour="*",
+    ),
 ]

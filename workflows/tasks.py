@@ -160,3 +160,20 @@ def tickets_watch_task() -> dict[str, int]:
     from workflows.tickets.watch import tickets_watch
 
     return tickets_watch().summary()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=4 * 60,
+    time_limit=5 * 60,
+)
+def tickets_offer_idle_task() -> int:
+    """Every 5 minutes: tickets whose assignee has not acted within the idle business minutes
+    go to the next least-loaded agent. Each offer is guarded by the assignment it replaces,
+    so a doubled run offers nothing twice."""
+    from workflows.tickets.services import tickets_offer_idle
+
+    return tickets_offer_idle()

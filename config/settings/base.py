@@ -176,6 +176,20 @@ WORKFLOWS_FEEDBACK_REMINDER_DAYS = env.int("WORKFLOWS_FEEDBACK_REMINDER_DAYS", d
 WORKFLOWS_FEEDBACK_POSTS_PER_IP = env.int("WORKFLOWS_FEEDBACK_POSTS_PER_IP", default=10)
 WORKFLOWS_FEEDBACK_POSTS_PER_TOKEN = env.int("WORKFLOWS_FEEDBACK_POSTS_PER_TOKEN", default=5)
 
+# --- Service tickets (workflows) ------------------------------------------------------------
+# A resolved ticket may be reopened within this many days of its resolution.
+WORKFLOWS_TICKET_REOPEN_DAYS = env.int("WORKFLOWS_TICKET_REOPEN_DAYS", default=7)
+# An assignee who has not acted within this many business minutes of the assignment loses the
+# ticket to the next least-loaded agent of the department.
+WORKFLOWS_TICKET_IDLE_BUSINESS_MINUTES = env.int(
+    "WORKFLOWS_TICKET_IDLE_BUSINESS_MINUTES", default=30
+)
+# Attachments: the largest file, and the types taken (checked by content, not only the name).
+WORKFLOWS_TICKET_ATTACHMENT_MAX_BYTES = env.int(
+    "WORKFLOWS_TICKET_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
+WORKFLOWS_TICKET_ATTACHMENT_TYPES = ["pdf", "png", "jpeg", "txt", "docx", "xlsx"]
+
 # --- Security (on whenever DEBUG is off) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -212,6 +226,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names other components use too (tickets' status, category...).
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "crm.models.Transaction.Category",
+        "ChannelEnum": "crm.models.Transaction.Channel",
+        "TicketStatusEnum": "workflows.models.tickets.Ticket.Status",
+        "TicketCategoryEnum": "workflows.models.tickets.TicketCategory",
+        "TicketChannelEnum": "workflows.models.tickets.TicketChannel",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

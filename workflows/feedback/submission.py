@@ -24,6 +24,7 @@ from crm.models import Customer, Interaction
 from crm.selectors import phone_normalize
 from crm.signals import interactions_stored
 from workflows.feedback.reading.language import text_language
+from workflows.feedback.signals import feedback_response_stored
 from workflows.models import (
     ExperienceOfficer,
     FeedbackAnswer,
@@ -287,6 +288,8 @@ def response_submit(
         if interaction is not None:
             # loyalty may give a bonus (a review), in this transaction.
             interactions_stored.send(sender=Interaction, interaction_ids=[interaction.pk])
+        # A ticket's survey answered badly opens a follow-up (workflows.tickets), in here.
+        feedback_response_stored.send(sender=FeedbackResponse, response=response)
         webhook_event_emit(
             event_type=EventType.FEEDBACK_RECEIVED,
             payloads=[

@@ -19,13 +19,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from crm.models import Customer, Transaction
 from loyalty.models import MembershipChange
 from loyalty.segments import points_expiring_customer_ids
-from workflows.models import CareSequence, CareStep, Enrollment
+from workflows.models import CareSequence, CareStep, Enrollment, Ticket
 from workflows.models.sequences import TriggerKind
 
 # Event triggers look this far back: the beat runs hourly, so a missed run is caught up.
@@ -120,6 +120,17 @@ def _points_expiring(params: dict, now: datetime, ids) -> QuerySet:
     return _customers(expiring, f"{today.year}-{today.month:02d}")
 
 
+def _ticket_resolved(params: dict, now: datetime, ids) -> QuerySet:
+    """Tickets resolved lately, occasion "ticket:<id>": a ticket resolved again after a reopen
+    enrols nobody twice."""
+    rows = Ticket.objects.filter(resolved_at__gt=now - WINDOW, resolved_at__lte=now)
+    rows = rows if ids is None else rows.filter(pk__in=ids)
+    return rows.order_by().values(
+        cid=F("customer_id"),
+        occ=Concat(Value("ticket:"), Cast("pk", CharField()), output_field=CharField()),
+    )
+
+
 TRIGGERS = {
     TriggerKind.PURCHASE_IN_CATEGORY: _purchase,
     TriggerKind.LARGE_TRANSFER: _large_transfer,
@@ -128,6 +139,7 @@ TRIGGERS = {
     TriggerKind.NEW_CUSTOMER: _new_customer,
     TriggerKind.SPEND_SURGE: _spend_surge,
     TriggerKind.POINTS_EXPIRING: _points_expiring,
+    TriggerKind.TICKET_RESOLVED: _ticket_resolved,
 }
 
 
