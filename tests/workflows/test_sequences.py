@@ -7,13 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from crm.models import Consent, Interaction, Transaction
+from crm.models import Consent, Transaction
 from crm.signals import transactions_stored
 from loyalty.services.ledger import account_get_or_create, credit
-from tests.factories import CustomerFactory, InteractionFactory, TransactionFactory
+from tests.factories import CustomerFactory, TransactionFactory
 from tests.loyalty.factories import ProgramFactory, member, tiered_program
 from tests.workflows.conftest import consenting_customer
-from workflows.models import CareSequence, CareStep, Enrollment, Message
+from workflows.models import CareSequence, CareStep, Enrollment, Message, Ticket
 from workflows.models.sequences import TriggerKind
 from workflows.outbox.dispatch import outbox_dispatch
 from workflows.outbox.enqueue import message_key
@@ -55,7 +55,9 @@ def test_end_to_end_day_0_2_7_once_each_and_the_ticket_exit_stops_it(
     for day in range(10):
         time_machine.move_to(noon + timedelta(days=day), tick=False)
         if day == 1:
-            InteractionFactory(customer=leaves, kind=Interaction.Kind.TICKET)
+            Ticket.objects.create(
+                customer=leaves, department="customer_service", category="other", subject="Help"
+            )
         for _run in range(2):  # a beat that runs twice changes nothing twice
             sequences_enrol_task()
             sequences_advance_task()

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from crm.models import Consent, Interaction, Transaction
+from crm.models import Consent, Transaction
 from loyalty.models import Membership
-from workflows.models import CareStep, Enrollment
+from workflows.models import CareStep, Enrollment, Ticket
 from workflows.models.sequences import ExitReason
 from workflows.sequences.enqueue import step_invitations_create, step_messages_enqueue
 
@@ -56,10 +56,10 @@ def _exit_rules() -> list[tuple[str, Q]]:
         is_granted=False,
         withdrawn_at__isnull=False,
     )
-    ticket = Interaction.objects.filter(
-        customer_id=OuterRef("customer_id"),
-        kind=Interaction.Kind.TICKET,
-        occurred_at__gte=OuterRef("enrolled_at"),
+    # A ticket opened since enrolment (not a timeline entry of kind "ticket": a ticket's status
+    # changes are on the timeline too, and a "ticket resolved" sequence must not exit on its own).
+    ticket = Ticket.objects.filter(
+        customer_id=OuterRef("customer_id"), created_at__gte=OuterRef("enrolled_at")
     )
     return [
         (ExitReason.OPTED_OUT, Q(sequence__exit_on_opt_out=True) & Q(Exists(opted_out))),
