@@ -34,6 +34,7 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py earn_points
 	$(RUN_ENV) $(PY) manage.py seed_sequences
 	$(RUN_ENV) $(PY) manage.py seed_feedback --demo
+	$(RUN_ENV) $(PY) manage.py seed_tickets --demo
 
 run: messages demo
 	@echo
