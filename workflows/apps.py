@@ -32,6 +32,10 @@ class WorkflowsConfig(AppConfig):
 
         register_feedback_panel()
         register_customer_filters()
+        # Tickets: the customer page's panel of their latest tickets.
+        from workflows.tickets.panel import register_tickets_panel
+
+        register_tickets_panel()
 
 
 def _sync_role_permissions(sender, **kwargs) -> None:
