@@ -33,6 +33,7 @@ def tickets_context(customer: Any, request: Any) -> dict[str, Any]:
     )
     for ticket in tickets:
         ticket.sla_text = sla_left_text(status=ticket.status, due=ticket._sla_due_at, now=now)
+        ticket.is_breached = ticket._is_breached
     return {
         "tickets": tickets,
         "can_view": user is not None and user.has_perm("workflows.view_ticket"),
