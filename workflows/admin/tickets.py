@@ -567,9 +567,9 @@ class TicketAdmin(SimpleHistoryAdmin, CustomerScopedAdmin):
         self.message_user(request, " ".join(error.messages), messages.ERROR)
 
     def transition_view(self, request, object_id):
+        ticket = self._ticket_to_change(request, object_id)
         from workflows.tickets.services import ticket_transition
 
-        ticket = self._ticket_to_change(request, object_id)
         form = StatusForm(request.POST)
         if not form.is_valid():
             self.message_user(request, gettext("Choose a status."), messages.ERROR)
@@ -594,9 +594,9 @@ class TicketAdmin(SimpleHistoryAdmin, CustomerScopedAdmin):
         return HttpResponseRedirect(self._change_url(ticket.pk))
 
     def note_view(self, request, object_id):
+        ticket = self._ticket_to_change(request, object_id)
         from workflows.tickets.services import ticket_note_add
 
-        ticket = self._ticket_to_change(request, object_id)
         form = NoteForm(request.POST)
         if not form.is_valid():
             self.message_user(request, gettext("Write the note's text."), messages.ERROR)
@@ -615,9 +615,9 @@ class TicketAdmin(SimpleHistoryAdmin, CustomerScopedAdmin):
         return HttpResponseRedirect(self._change_url(ticket.pk))
 
     def attach_view(self, request, object_id):
+        ticket = self._ticket_to_change(request, object_id)
         from workflows.tickets.services import ticket_attachment_add
 
-        ticket = self._ticket_to_change(request, object_id)
         form = AttachmentForm(request.POST, request.FILES)
         if not form.is_valid():
             self.message_user(request, gettext("Choose a file."), messages.ERROR)
