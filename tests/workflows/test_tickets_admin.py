@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import CustomerFactory, TeamFactory, make_supervisor
+from tests.factories import CustomerFactory, TeamFactory, UserFactory, make_supervisor
 from tests.workflows.tickets_admin_data import agent, ticket
 from workflows.admin.tickets import sla_left_text
 from workflows.models import AgentProfile, Ticket, TicketAttachment
@@ -117,6 +117,15 @@ def test_filters_by_breach_assignee_status_priority_and_team(client, rm, other_r
         waiting.pk,
     }
     assert listed(client, supervisor, "?status__exact=waiting") == [waiting.pk]
+    resolved = ticket(CustomerFactory(owner=rm), status=Ticket.Status.RESOLVED)
+    # The "My team's tickets" link: the open ones of the team.
+    assert resolved.pk in listed(client, supervisor, "?team=mine")
+    assert set(listed(client, supervisor, "?team=mine&status__in=new,open,waiting")) == {
+        mine.pk,
+        breached_mark.pk,
+        overdue.pk,
+        waiting.pk,
+    }
     assert listed(client, supervisor, f"?priority__exact={Priority.URGENT}") == [breached_mark.pk]
 
 
@@ -157,6 +166,12 @@ def test_supervisor_sees_their_team_only(client, rm, supervisor, foreign_rm):
     client.force_login(foreign_rm)
     response = client.get(reverse("admin:workflows_ticket_change", args=[team_ticket.pk]))
     assert response.status_code == 404
+
+
+def test_who_sees_all_customers_sees_every_ticket(client, rm, foreign_rm):
+    admin_user = UserFactory(username="head_office", is_superuser=True)
+    tickets = {ticket(CustomerFactory(owner=rm)).pk, ticket(CustomerFactory(owner=foreign_rm)).pk}
+    assert set(listed(client, admin_user)) == tickets
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -287,3 +302,5 @@ def test_customer_page_shows_the_tickets_panel(client, rm):
     page = client.get(reverse("admin:crm_customer_change", args=[customer.pk])).content.decode()
     assert "Lost card in Hangzhou" in page
     assert reverse("admin:workflows_ticket_change", args=[item.pk]) in page
+    ticket(CustomerFactory(owner=rm))  # another customer's
+    assert listed(client, rm, f"?customer__id__exact={customer.pk}") == [item.pk]

@@ -36,7 +36,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin.scoping import CustomerScopedAdmin
 from crm.models import TeamMembership
-from crm.selectors import User, customer_visibility_q, user_supervised_team_ids
+from crm.selectors import (
+    User,
+    customer_visibility_q,
+    user_can_see_all_customers,
+    user_supervised_team_ids,
+)
 from workflows.models import (
     AgentProfile,
     BusinessCalendar,
@@ -74,6 +79,8 @@ def _visibility_q(user: User, prefix: str = "") -> Q:
     (an RM's own, a supervisor's teams'), and those assigned to the user."""
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
+    if user_can_see_all_customers(user):
+        return Q()  # not "Q() | ...": an empty Q drops out of an OR, leaving the assignee only
     return customer_visibility_q(user, prefix=f"{prefix}customer__") | Q(
         **{f"{prefix}assignee": user}
     )
