@@ -150,6 +150,7 @@ def test_rm_sees_their_customers_tickets_and_those_assigned_to_them(client, rm, 
 
     assert set(listed(client, rm)) == {own.pk, assigned.pk}
     assert client.get(reverse("admin:workflows_ticket_change", args=[own.pk])).status_code == 200
+    assert client.get(reverse("admin:workflows_ticket_history", args=[own.pk])).status_code == 200
     response = client.get(reverse("admin:workflows_ticket_change", args=[others.pk]))
     assert response.status_code == 404
     history = client.get(reverse("admin:workflows_ticket_history", args=[others.pk]))

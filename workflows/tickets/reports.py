@@ -14,6 +14,7 @@ index), everything about resolution the tickets resolved in the range (`ticket_r
   per ticket and a calendar: not set-based, so not here yet (see the page's note).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -151,7 +152,7 @@ _ATTAINMENT = {
 }
 
 
-def _attainment(row: dict, *, key: Any, label: str) -> Attainment:
+def _attainment(row: Mapping[str, Any], *, key: Any, label: str) -> Attainment:
     return Attainment(
         key=key,
         label=label,
@@ -237,7 +238,7 @@ def sla_by_agent(*, user: User, first: date, last: date) -> list[Attainment]:
         _resolved_in(user, first, last)
         .values("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
         .annotate(**_ATTAINMENT)
-        .order_by("-resolved", "assignee__username")[:TOP_AGENTS]
+        .order_by(F("resolved").desc(), "assignee__username")[:TOP_AGENTS]
     )
     return [_attainment(row, key=row["assignee_id"], label=_agent_label(row)) for row in rows]
 
@@ -282,7 +283,7 @@ def _label(choices, value) -> str:
         return str(value)
 
 
-def _agent_label(row: dict) -> str:
+def _agent_label(row: Mapping[str, Any]) -> str:
     if row["assignee_id"] is None:
         return gettext("Unassigned")
     full_name = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
