@@ -39,6 +39,11 @@ class WorkflowsConfig(AppConfig):
         # Tickets: the SLA watcher's staff messages get their ticket at dispatch.
         from workflows.tickets import staff_messages  # noqa: F401
 
+        # Tickets: the customer page's panel of their latest tickets.
+        from workflows.tickets.panel import register_tickets_panel
+
+        register_tickets_panel()
+
 
 def _sync_role_permissions(sender, **kwargs) -> None:
     from workflows.roles import sync_workflows_permissions

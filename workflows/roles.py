@@ -68,6 +68,27 @@ _SUPERVISOR_PERMISSIONS = [
     "workflows.change_experienceofficer",
 ]
 
+# Tickets in admin (issue 9, admin part): RMs and supervisors work the tickets they see (status,
+# notes, attachments through the services); supervisors also keep routing rules, SLA policies,
+# business calendars and agents (the admin checks they supervise, too).
+_TICKET_WORK = [
+    "workflows.view_ticket",
+    "workflows.change_ticket",
+    "workflows.view_ticketnote",
+    "workflows.view_ticketattachment",
+]
+_RM_PERMISSIONS += _TICKET_WORK
+_SUPERVISOR_PERMISSIONS += [
+    *_TICKET_WORK,
+    *[
+        f"workflows.{action}_{model}"
+        for action in ("view", "add", "change")
+        for model in ("routingrule", "slapolicy", "businesscalendar", "calendarday")
+    ],
+    "workflows.view_agentprofile",
+    "workflows.change_agentprofile",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     roles.RELATIONSHIP_MANAGER: _RM_PERMISSIONS,
     roles.SUPERVISOR: _SUPERVISOR_PERMISSIONS,

@@ -132,8 +132,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 def docx() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
+        # A fixed date: the same bytes (and test ids) in every test process.
+        stamp = (2026, 1, 1, 0, 0, 0)
+        archive.writestr(zipfile.ZipInfo("[Content_Types].xml", stamp), "<Types/>")
+        archive.writestr(zipfile.ZipInfo("word/document.xml", stamp), "<w:document/>")
     return buffer.getvalue()
 
 

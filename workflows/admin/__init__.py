@@ -11,6 +11,7 @@ from workflows.admin import (
     outbox,
     sequences,
     templates,
+    tickets,
     webhooks,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "outbox",
     "sequences",
     "templates",
+    "tickets",
     "webhooks",
 ]
