@@ -17,6 +17,19 @@ from workflows.webhooks.deliver import deliveries_post_due
 logger = logging.getLogger(__name__)
 
 
+def _claimed_task(*, soft_time_limit: int = 50 * 60, time_limit: int = 55 * 60):
+    """A task whose work is claimed in the database (guarded UPDATEs, unique keys): redelivered
+    when its worker dies, retried on a database error, and still done once."""
+    return shared_task(
+        acks_late=True,
+        reject_on_worker_lost=True,
+        autoretry_for=(OperationalError,),
+        max_retries=3,
+        soft_time_limit=soft_time_limit,
+        time_limit=time_limit,
+    )
+
+
 @shared_task(
     acks_late=True, reject_on_worker_lost=True, soft_time_limit=50 * 60, time_limit=55 * 60
 )
@@ -37,14 +50,7 @@ def outbox_dispatch_task() -> dict:
     }
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=50,
-    time_limit=55,
-)
+@_claimed_task(soft_time_limit=50, time_limit=55)
 def webhooks_deliver_task() -> dict[str, int]:
     """Every minute: post the due webhook deliveries. Each is claimed by a guarded UPDATE, so
     two runs at once post each attempt once; a delivery whose worker died is posted again."""
@@ -67,14 +73,7 @@ def sequences_advance_task() -> dict:
     return vars(enrollments_advance())
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
-)
+@_claimed_task()
 def campaigns_launch_task() -> dict[str, int]:
     """Every minute: launch the due scheduled campaigns. Each launch is claimed by a guarded
     UPDATE in its own transaction, so a retried or doubled run launches nothing twice."""
@@ -82,14 +81,7 @@ def campaigns_launch_task() -> dict[str, int]:
     return {str(pk): result.members for pk, result in results.items()}
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
-)
+@_claimed_task()
 def campaigns_conversions_task() -> dict[str, int]:
     """Hourly: mark the campaigns' new conversions; finish campaigns past their window."""
     return {str(pk): n for pk, n in campaigns_conversions_record().items()}
@@ -98,14 +90,7 @@ def campaigns_conversions_task() -> dict[str, int]:
 FEEDBACK_SCORE_MAX_BATCHES = 500  # a million answers at the default batch size
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
-)
+@_claimed_task()
 def feedback_sendings_send_task() -> dict[str, int]:
     """Every minute: send the due feedback form sendings. Each is claimed by a guarded UPDATE
     in its own transaction, so a retried or doubled run invites nobody twice."""
@@ -114,14 +99,7 @@ def feedback_sendings_send_task() -> dict[str, int]:
     return {str(pk): result.invited for pk, result in sendings_send_due().items()}
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
-)
+@_claimed_task()
 def feedback_reminders_task() -> int:
     """Hourly: one reminder per unanswered invitation, never two (`reminded_at` is claimed
     by a guarded UPDATE before its reminder is queued)."""
@@ -130,14 +108,7 @@ def feedback_reminders_task() -> int:
     return invitations_remind()
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
-)
+@_claimed_task()
 def feedback_score_task() -> dict[str, int]:
     """Every minute: read the unread free-text answers (language, topics, sentiment), up to
     FEEDBACK_SCORE_MAX_BATCHES batches; the next run goes on. Runs at once take turns per
@@ -145,14 +116,7 @@ def feedback_score_task() -> dict[str, int]:
     return {"scored": answers_score(max_batches=FEEDBACK_SCORE_MAX_BATCHES)}
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=50,
-    time_limit=55,
-)
+@_claimed_task(soft_time_limit=50, time_limit=55)
 def tickets_watch_task() -> dict[str, int]:
     """Every minute: the tickets' SLA warnings (80%) and breaches, each once; a breach raises
     the priority once per ticket. Guarded UPDATEs make a doubled or late run change nothing
@@ -162,14 +126,7 @@ def tickets_watch_task() -> dict[str, int]:
     return tickets_watch().summary()
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    max_retries=3,
-    soft_time_limit=4 * 60,
-    time_limit=5 * 60,
-)
+@_claimed_task(soft_time_limit=4 * 60, time_limit=5 * 60)
 def tickets_offer_idle_task() -> int:
     """Every 5 minutes: tickets whose assignee has not acted within the idle business minutes
     go to the next least-loaded agent. Each offer is guarded by the assignment it replaces,
