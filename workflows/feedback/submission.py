@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Customer, Interaction
 from crm.selectors import phone_normalize
-from crm.signals import interactions_stored
+from crm.services.interactions import interaction_record
 from workflows.feedback.reading.language import text_language
 from workflows.feedback.signals import feedback_response_stored
 from workflows.models import (
@@ -251,11 +251,12 @@ def response_submit(
             _invitation_claim(invitation=invitation, now=now)
         interaction = None
         if customer_id is not None:
-            interaction = Interaction.objects.create(
+            # loyalty may give a bonus (a review), in this transaction.
+            interaction = interaction_record(
                 customer_id=customer_id,
                 kind=_interaction_kind(customer_id=customer_id, service_step=form.service_step),
                 occurred_at=now,
-                summary=_summary(form_name=form.name, nps=nps, csat=csat, answers=answers)[:500],
+                summary=_summary(form_name=form.name, nps=nps, csat=csat, answers=answers),
             )
         response = FeedbackResponse.objects.create(
             form=form,
@@ -285,9 +286,6 @@ def response_submit(
                 for answer in answers
             ]
         )
-        if interaction is not None:
-            # loyalty may give a bonus (a review), in this transaction.
-            interactions_stored.send(sender=Interaction, interaction_ids=[interaction.pk])
         # A ticket's survey answered badly opens a follow-up (workflows.tickets), in here.
         feedback_response_stored.send(sender=FeedbackResponse, response=response)
         webhook_event_emit(

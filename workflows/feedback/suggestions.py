@@ -13,14 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Interaction
-from crm.signals import interactions_stored
+from crm.services.interactions import interaction_record
 from workflows.models import AdoptedSuggestion, FeedbackAnswer
 from workflows.models.feedback import TEXT_KINDS
 from workflows.models.outbox import Channel, Purpose
 from workflows.outbox.enqueue import message_enqueue
 
 TEMPLATE_CODE = "feedback_suggestion_adopted"
-SUMMARY_LENGTH = 500
 
 
 def suggestion_channel(customer) -> str:
@@ -57,11 +56,12 @@ def suggestion_adopt(*, answer: FeedbackAnswer, what_changed: str, adopted_by) -
     if AdoptedSuggestion.objects.filter(answer_id=answer.pk).exists():
         raise ValidationError(_("This suggestion was adopted already."), code="already_adopted")
     now = timezone.now()
-    interaction = Interaction.objects.create(
-        customer=customer,
+    # loyalty posts the bonus inside this transaction (key per interaction and program).
+    interaction = interaction_record(
+        customer_id=customer.pk,
         kind=Interaction.Kind.SUGGESTION,
         occurred_at=now,
-        summary=(_("Suggestion adopted: %(what)s") % {"what": what_changed})[:SUMMARY_LENGTH],
+        summary=_("Suggestion adopted: %(what)s") % {"what": what_changed},
         staff=adopted_by,
     )
     try:
@@ -78,8 +78,6 @@ def suggestion_adopt(*, answer: FeedbackAnswer, what_changed: str, adopted_by) -
         raise ValidationError(
             _("This suggestion was adopted already."), code="already_adopted"
         ) from None
-    # loyalty posts the bonus inside this transaction (key per interaction and program).
-    interactions_stored.send(sender=Interaction, interaction_ids=[interaction.pk])
     message_enqueue(
         customer=customer,
         channel=suggestion_channel(customer),

@@ -30,7 +30,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from crm.models import Customer, Interaction, TeamMembership
-from crm.signals import interactions_stored
+from crm.services.interactions import interaction_record
 from workflows.feedback.invitations import invitation_send
 from workflows.models import (
     AgentProfile,
@@ -86,15 +86,13 @@ def _save(ticket: Ticket, *, fields: Iterable[str], by, reason: str) -> None:
 
 
 def _timeline(ticket: Ticket, *, summary: str, by, now: datetime) -> None:
-    interaction = Interaction.objects.create(
+    interaction_record(
         customer_id=ticket.customer_id,
         kind=Interaction.Kind.TICKET,
         occurred_at=now,
-        summary=summary[:500],
+        summary=summary,
         staff=by,
     )
-    # loyalty (and anyone else) may react to the timeline entry, in this transaction.
-    interactions_stored.send(sender=Interaction, interaction_ids=[interaction.pk])
 
 
 # --- Assignment -------------------------------------------------------------------------------
