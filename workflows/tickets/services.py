@@ -69,9 +69,6 @@ IDLE_MAX_BATCHES = 10
 # Statuses of a ticket still being worked on, which count in an agent's load.
 OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.WAITING]
 # Timeline entries for the changes a customer would care about.
-_TIMELINE_STATUSES = {Status.RESOLVED, Status.CLOSED}
-
-
 def _user_label(user) -> str:
     if user is None:
         return "-"
@@ -497,9 +494,8 @@ def ticket_transition(*, ticket: Ticket, to_status: str, by, note: str = "") -> 
             TicketNote.objects.create(
                 ticket=locked, kind=TicketNote.Kind.INTERNAL, body=note.strip(), author=by
             )
-        if reopened or to_status in _TIMELINE_STATUSES:
-            label = "reopened" if reopened else to_status
-            _timeline(locked, summary=f"#{locked.pk} {label}: {locked.subject}", by=by, now=now)
+        label = "reopened" if reopened else to_status
+        _timeline(locked, summary=f"#{locked.pk} {label}: {locked.subject}", by=by, now=now)
         if to_status == Status.RESOLVED:
             webhook_event_emit(
                 event_type=EventType.TICKET_RESOLVED, payloads=[_resolved_payload(locked)]
