@@ -12,6 +12,8 @@ history rows; the source records' external ids (a person's number in the source 
 replaced by `erased-<row id>`; preferences' text is replaced.
 """
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from simple_history.utils import bulk_update_with_history
@@ -204,6 +206,11 @@ def crm_anonymise(context: AnonymiseContext) -> dict[str, int]:
     counts["crm.customer_history"] = Customer.history.model.objects.filter(  # type: ignore[attr-defined]
         id=customer_id
     ).update(name=customer.name, phone="", email="", birth_date=None)
+
+    # The admin's own log names the object it changed: the name goes there too.
+    counts["admin.log_entries"] = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer_id)
+    ).update(object_repr=customer.name)
 
     of_customer = Q(customer_id=customer_id)
     counts["crm.source_records"] = SourceRecord.objects.filter(of_customer).update(

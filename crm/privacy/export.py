@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from crm.masking import mask_email, mask_phone
+from crm.masking import mask_email, mask_phone, mask_text
 from crm.privacy.registry import privacy_handlers
 
 FORMAT = "loyalty-crm.customer-export/1"
@@ -52,11 +52,19 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, cls=ExportEncoder, ensure_ascii=False)
 
 
+def _masked_value(key: str, value: Any) -> Any:
+    if not value:
+        return value
+    if key in CONTACT_COLUMNS:
+        return CONTACT_COLUMNS[key](value)
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
+
+
 def _masked(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: (CONTACT_COLUMNS[key](value) if key in CONTACT_COLUMNS and value else value)
-        for key, value in row.items()
-    }
+    """Contact columns masked, and numbers or addresses written into free text too."""
+    return {key: _masked_value(key, value) for key, value in row.items()}
 
 
 def customer_export_pieces(
