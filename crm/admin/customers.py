@@ -163,6 +163,10 @@ class ConsentInline(admin.TabularInline):
     )
     readonly_fields = ("recorded_by", "recorded_at")
 
+    def get_queryset(self, request):
+        # The read-only "recorded by" would load its user once per row.
+        return super().get_queryset(request).select_related("recorded_by")
+
 
 class CustomerTagInline(admin.TabularInline):
     model = CustomerTag

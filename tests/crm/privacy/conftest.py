@@ -26,3 +26,20 @@ def eraser(team):
 @pytest.fixture
 def foreign_supervisor(other_team):
     return make_supervisor(other_team, username="sup_other")
+
+
+def queries_of(action) -> int:
+    """The number of SQL statements `action()` runs (counted at the cursor, so a request's
+    reset of `connection.queries` cannot hide any)."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        action()
+    assert statements, "nothing was counted"
+    return len(statements)
