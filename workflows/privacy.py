@@ -32,6 +32,7 @@ from workflows.models import (
     TicketAttachment,
     TicketNote,
 )
+from workflows.models.outbox import Purpose
 from workflows.models.sequences import ExitReason
 
 ERASED_TEXT = "(erased)"
@@ -154,13 +155,17 @@ def workflows_anonymise(context: AnonymiseContext) -> dict[str, int]:
     customer_id, now = context.customer_id, context.now
     of_customer = Q(customer_id=customer_id)
     counts: dict[str, int] = {}
+    # Staff messages about the customer (SLA alerts on a kept ticket) still go to the staff
+    # member, whose address is not the customer's; their text goes like the rest.
+    to_customer = Message.objects.filter(of_customer).exclude(purpose=Purpose.STAFF)
     unsent = (Message.State.QUEUED, Message.State.HELD)
-    counts["workflows.messages_refused"] = Message.objects.filter(
-        of_customer, state__in=unsent
-    ).update(state=Message.State.REFUSED, refusal=Message.Refusal.NO_ADDRESS)
-    counts["workflows.messages"] = Message.objects.filter(of_customer).update(
-        recipient="", subject="", body=""
+    counts["workflows.messages_refused"] = to_customer.filter(state__in=unsent).update(
+        state=Message.State.REFUSED, refusal=Message.Refusal.NO_ADDRESS
     )
+    counts["workflows.messages"] = to_customer.update(recipient="", subject="", body="")
+    counts["workflows.staff_messages"] = Message.objects.filter(
+        of_customer, purpose=Purpose.STAFF
+    ).update(subject="", body="")
     counts["workflows.sensitive_events"] = (
         SensitiveEvent.objects.filter(of_customer).exclude(note="").update(note="")
     )

@@ -250,3 +250,45 @@ def test_a_pending_request_can_be_cancelled(client, eraser, rm):
     assert client.post(confirm_url(customer, request), {"confirm": "on"}).status_code == 302
     customer.refresh_from_db()
     assert customer.name == "保留"
+
+
+@pytest.mark.django_db
+def test_staff_alerts_about_a_kept_ticket_still_go_to_the_staff(eraser, rm):
+    from workflows.models.outbox import Channel, Purpose
+
+    customer = CustomerFactory(owner=rm)
+    alert = Message.objects.create(
+        key="staff:alert",
+        customer=customer,
+        channel=Channel.EMAIL,
+        purpose=Purpose.STAFF,
+        occasion="ticket:1:response-warning",
+        recipient="agent@bank.example",
+        body=f"Ticket of {customer.name}",
+    )
+    to_customer = Message.objects.create(
+        key="marketing:1",
+        customer=customer,
+        channel=Channel.SMS,
+        purpose=Purpose.MARKETING,
+        occasion="campaign:1",
+        recipient=str(customer.phone),
+    )
+    request = customer_erasure_request(
+        actor=eraser, customer=customer, received_on=timezone.localdate(), reference="x"
+    )
+
+    customer_erasure_confirm(request_id=request.pk, actor=eraser)
+
+    alert.refresh_from_db()
+    to_customer.refresh_from_db()
+    assert (alert.state, alert.recipient, alert.body) == (
+        Message.State.QUEUED,
+        "agent@bank.example",
+        "",
+    )
+    assert (to_customer.state, to_customer.refusal, to_customer.recipient) == (
+        Message.State.REFUSED,
+        Message.Refusal.NO_ADDRESS,
+        "",
+    )
