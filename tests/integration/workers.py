@@ -1,0 +1,92 @@
+"""Celery workers for the fault tests: started with the test-only fault points, on the test
+database, on the run's broker or on a broker of the test's own; killed the way a machine
+kills them."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from kombu import Connection
+
+from config.celery import app
+from tests.integration.conftest import ROOT, _database_url_of_test_db
+
+
+def worker_start(
+    *, extra_env: dict[str, str] | None = None, broker_url: str | None = None
+) -> subprocess.Popen:
+    """A prefork worker with one pool process: a SIGKILLed pool process is replaced by the
+    worker, which requeues the task it held (task_acks_late + task_reject_on_worker_lost)."""
+    broker_url = broker_url or settings.CELERY_BROKER_URL
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": _database_url_of_test_db(),
+        "CELERY_BROKER_URL": broker_url,
+        **(extra_env or {}),
+    }
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
+         "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip",
+         "--without-mingle", "--include", "tests.integration.fault_hooks"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    try:
+        worker_wait_until_ready(worker, broker_url=broker_url)
+    except BaseException:
+        worker_stop(worker)
+        raise
+    return worker
+
+
+def worker_wait_until_ready(
+    worker: subprocess.Popen, *, broker_url: str, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    with Connection(broker_url, transport_options=_transport_options(broker_url)) as conn:
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise RuntimeError(f"the Celery worker exited with {worker.returncode}")
+            if app.control.ping(timeout=1.0, connection=conn):
+                return
+    raise RuntimeError("the Celery worker did not answer a ping in time")
+
+
+def worker_stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+
+
+def _transport_options(broker_url: str) -> dict:
+    if broker_url == settings.CELERY_BROKER_URL:
+        return dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    return {}
+
+
+def pid_when_paused(marker: Path, *, timeout: float = 60) -> int:
+    """The pid of the pool process that reached the fault point, once it has."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if marker.exists() and marker.read_text():
+            return int(marker.read_text())
+        time.sleep(0.05)
+    raise AssertionError(f"the worker did not reach the fault point within {timeout} s")
+
+
+def wait_for(predicate, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout} s")
