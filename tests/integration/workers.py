@@ -2,14 +2,15 @@
 database, on the run's broker or on a broker of the test's own; killed the way a machine
 kills them."""
 
+import functools
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from celery import Celery
 from django.conf import settings
-from kombu import Connection
 
 from config.celery import app
 from tests.integration.conftest import ROOT, _database_url_of_test_db
@@ -48,13 +49,22 @@ def worker_wait_until_ready(
     worker: subprocess.Popen, *, broker_url: str, timeout: float = 60
 ) -> None:
     deadline = time.monotonic() + timeout
-    with Connection(broker_url, transport_options=_transport_options(broker_url)) as conn:
-        while time.monotonic() < deadline:
-            if worker.poll() is not None:
-                raise RuntimeError(f"the Celery worker exited with {worker.returncode}")
-            if app.control.ping(timeout=1.0, connection=conn):
-                return
+    client = broker_app(broker_url)
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited with {worker.returncode}")
+        if client.control.ping(timeout=1.0):
+            return
     raise RuntimeError("the Celery worker did not answer a ping in time")
+
+
+@functools.cache
+def broker_app(broker_url: str) -> Celery:
+    """The project's app on the run's broker; on another broker, a bare client app that sends
+    the project's tasks by name (the project's app keeps its connection pools)."""
+    if broker_url == settings.CELERY_BROKER_URL:
+        return app
+    return Celery("fault-tests", broker=broker_url, set_as_current=False)
 
 
 def worker_stop(worker: subprocess.Popen) -> None:
@@ -65,12 +75,6 @@ def worker_stop(worker: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(timeout=10)
-
-
-def _transport_options(broker_url: str) -> dict:
-    if broker_url == settings.CELERY_BROKER_URL:
-        return dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
-    return {}
 
 
 def pid_when_paused(marker: Path, *, timeout: float = 60) -> int:
