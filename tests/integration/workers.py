@@ -46,7 +46,7 @@ def worker_start(
 
 
 def worker_wait_until_ready(
-    worker: subprocess.Popen, *, broker_url: str, timeout: float = 60
+    worker: subprocess.Popen, *, broker_url: str, timeout: float = 120
 ) -> None:
     deadline = time.monotonic() + timeout
     client = broker_app(broker_url)
