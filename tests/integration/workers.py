@@ -64,7 +64,13 @@ def broker_app(broker_url: str) -> Celery:
     the project's tasks by name (the project's app keeps its connection pools)."""
     if broker_url == settings.CELERY_BROKER_URL:
         return app
-    return Celery("fault-tests", broker=broker_url, set_as_current=False)
+    client = Celery("fault-tests", set_as_current=False)
+    # Celery prefers the CELERY_BROKER_URL of the environment (the run's broker) to
+    # `broker_url`; the read and write URLs come before both.
+    client.conf.update(
+        broker_url=broker_url, broker_read_url=broker_url, broker_write_url=broker_url
+    )
+    return client
 
 
 def worker_stop(worker: subprocess.Popen) -> None:
