@@ -270,7 +270,9 @@ def main() -> None:
     load = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
     checks = _verify(prefix=prefix, outbox_file=outbox_file)
     offered = CampaignMember.objects.filter(campaign=campaign, is_control=False).count()
-    sent = Message.objects.filter(occasion=campaign.occasion, state="sent").count()
+    states = Counter(
+        Message.objects.filter(occasion=campaign.occasion).values_list("state", flat=True)
+    )
 
     print(f"seconds={arguments.seconds:g}")
     print(f"connections={arguments.connections}")
@@ -279,7 +281,10 @@ def main() -> None:
         if name not in {"rps", "p50_ms", "p99_ms", "errors"}:
             print(f"{name}={value}")
     print(f"campaign_offered={offered}")
-    print(f"campaign_sent={sent}")
+    # Refused: mostly customers without SMS marketing consent; queued: not reached in time.
+    for state in ("sent", "refused", "held", "queued", "sending", "failed"):
+        print(f"campaign_{state}={states[state]}")
+    # Every message the worker sent, earlier runs' unsent campaign messages included.
     print(f"outbox_lines={len(outbox_file.read_text().splitlines())}")
     for name, value in checks.items():
         print(f"{name}={value}")
