@@ -113,7 +113,7 @@ def test_the_broker_down_for_30_s_mid_campaign_loses_and_doubles_no_message(
         broker_url=BROKER_URL,
         extra_env={
             "WORKFLOWS_OUTBOX_FILE": str(outbox),
-            "WORKFLOWS_OUTBOX_FILE_DELAY_MS": "40",  # 200 messages take ~8 s to send
+            "WORKFLOWS_OUTBOX_FILE_DELAY_MS": "60",  # ~180 messages take ~11 s to send
             "WORKFLOWS_OUTBOX_BATCH_SIZE": "20",
             "WORKFLOWS_QUIET_HOURS": "00:00-00:00",  # whenever CI runs
             "WORKFLOWS_MARKETING_PER_DAY": "10",
