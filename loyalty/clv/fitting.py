@@ -16,6 +16,7 @@ back, which keeps the problem equally well conditioned in days or weeks.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -48,6 +49,12 @@ class GammaGammaParameters:
     v: float
     log_likelihood: float
     converged: bool
+
+
+def _weighted_sum(weights: NDArray[Any], values: NDArray[Any]) -> float:
+    """Σ weights × values. Not np.dot: OpenBLAS's threads make a dot of vectors many times
+    slower than this on a busy machine (measured: 10 ms against 0.05 ms for 20,000)."""
+    return float(np.add.reduce(weights * values))
 
 
 def _floats(values: ArrayLike) -> FloatArray:
@@ -85,7 +92,9 @@ class _BgNbdLikelihood:
         self.weights = weights
         self.total = float(weights.sum())
         # Per distinct frequency: how much weight has it (the x-only terms need no gather).
-        self.x_weights = np.bincount(self.x_index, weights=weights, minlength=self.x_values.size)
+        self.x_weights = np.bincount(
+            self.x_index, weights=weights, minlength=self.x_values.size
+        ).astype(np.float64)
 
     def __call__(self, log_params: FloatArray) -> tuple[float, FloatArray]:
         """(−mean log-likelihood, its gradient in the log-parameters)."""
@@ -112,25 +121,25 @@ class _BgNbdLikelihood:
         a4 = log_a_term[self.x_index] - rx * log_alpha_t_x
         mixture = np.logaddexp(a3, a4)
         w = self.weights
-        value = float(np.dot(w, mixture) + np.dot(self.x_weights, constant))
+        value = float(_weighted_sum(w, mixture) + _weighted_sum(self.x_weights, constant))
         # Share of the "dropped out after the last purchase" term in the mixture (0 if x = 0).
         share = np.exp(a4 - mixture)
         rest = 1.0 - share
         inv_alpha_T = np.reciprocal(alpha + self.T_values)[self.T_index]
         inv_alpha_t_x = np.reciprocal(alpha + self.t_x_values)[self.t_x_index]
 
-        d_r = np.dot(self.x_weights, digamma(r + xs) - digamma(r) + np.log(alpha)) - np.dot(
-            w, rest * log_alpha_T + share * log_alpha_t_x
-        )
-        d_alpha = self.total * r / alpha - np.dot(
+        d_r = _weighted_sum(
+            self.x_weights, digamma(r + xs) - digamma(r) + np.log(alpha)
+        ) - _weighted_sum(w, rest * log_alpha_T + share * log_alpha_t_x)
+        d_alpha = self.total * r / alpha - _weighted_sum(
             w, rx * (rest * inv_alpha_T + share * inv_alpha_t_x)
         )
         psi_ab, psi_abx = digamma(a + b), digamma(a + b + xs)
         share_sum = np.bincount(self.x_index, weights=w * share, minlength=xs.size)
-        d_a = np.dot(self.x_weights, psi_ab - psi_abx) + share_sum.sum() / a
-        d_b = np.dot(self.x_weights, psi_ab + digamma(b + xs) - digamma(b) - psi_abx) - np.dot(
-            share_sum, np.where(x_repeat, 1.0 / bx1, 0.0)
-        )
+        d_a = _weighted_sum(self.x_weights, psi_ab - psi_abx) + share_sum.sum() / a
+        d_b = _weighted_sum(
+            self.x_weights, psi_ab + digamma(b + xs) - digamma(b) - psi_abx
+        ) - _weighted_sum(share_sum, np.where(x_repeat, 1.0 / bx1, 0.0))
         gradient = np.array([r * d_r, alpha * d_alpha, a * d_a, b * d_b])
         return -value / self.total, -gradient / self.total
 
@@ -228,12 +237,14 @@ class _GammaGammaLikelihood:
 
     def __init__(self, x: FloatArray, m: FloatArray, weights: FloatArray):
         self.x_values, self.x_index = _distinct(x)
-        self.x_weights = np.bincount(self.x_index, weights=weights, minlength=self.x_values.size)
+        self.x_weights = np.bincount(
+            self.x_index, weights=weights, minlength=self.x_values.size
+        ).astype(np.float64)
         self.x, self.m, self.weights = x, m, weights
         self.log_m = np.log(m)
         self.total = float(weights.sum())
         # Σ w x (ln m + ln x): the part of ∂/∂p that does not depend on the parameters.
-        self.x_log_xm = float(np.dot(weights, x * (self.log_m + np.log(x))))
+        self.x_log_xm = float(_weighted_sum(weights, x * (self.log_m + np.log(x))))
 
     def __call__(self, log_params: FloatArray) -> tuple[float, FloatArray]:
         p, q, v = np.exp(log_params)
@@ -243,18 +254,19 @@ class _GammaGammaLikelihood:
         log_xmv = np.log(self.x * self.m + v)
         pxq = p * self.x + q
         value = (
-            np.dot(self.x_weights, constant)
-            + np.dot(w, (p * self.x - 1) * self.log_m + p * self.x * np.log(self.x))
-            - np.dot(w, pxq * log_xmv)
+            _weighted_sum(self.x_weights, constant)
+            + _weighted_sum(w, (p * self.x - 1) * self.log_m + p * self.x * np.log(self.x))
+            - _weighted_sum(w, pxq * log_xmv)
         )
         psi_pxq, psi_px = digamma(px + q), digamma(px)
         d_p = (
-            np.dot(self.x_weights, xs * (psi_pxq - psi_px))
+            _weighted_sum(self.x_weights, xs * (psi_pxq - psi_px))
             + self.x_log_xm
-            - np.dot(w, self.x * log_xmv)
+            - _weighted_sum(w, self.x * log_xmv)
         )
-        d_q = np.dot(self.x_weights, psi_pxq - digamma(q) + np.log(v)) - np.dot(w, log_xmv)
-        d_v = self.total * q / v - np.dot(w, pxq / (self.x * self.m + v))
+        d_q = _weighted_sum(self.x_weights, psi_pxq - digamma(q) + np.log(v))
+        d_q -= _weighted_sum(w, log_xmv)
+        d_v = self.total * q / v - _weighted_sum(w, pxq / (self.x * self.m + v))
         gradient = np.array([p * d_p, q * d_q, v * d_v])
         return -float(value) / self.total, -gradient / self.total
 

@@ -33,8 +33,12 @@ class ValueModelRun(models.Model):
     horizon_months = models.PositiveSmallIntegerField(_("horizon (months)"))
     monthly_discount_rate = models.FloatField(_("monthly discount rate"))
     currency = models.CharField(_("currency"), max_length=3)
-    fit_seconds = models.FloatField(_("fit (seconds)"))
-    score_seconds = models.FloatField(_("scoring (seconds)"))
+    fit_seconds = models.FloatField(
+        _("fit (seconds)"), help_text=_("Reading every customer's purchases and fitting.")
+    )
+    score_seconds = models.FloatField(
+        _("scoring (seconds)"), help_text=_("Scoring every customer and storing the values.")
+    )
 
     class Meta:
         verbose_name = _("lifetime value model run")
