@@ -20,6 +20,7 @@ With `--rerun` it first runs the same day a second time and prints `rerun_s` and
 """
 
 import argparse
+import os
 import time
 from datetime import date, timedelta
 
@@ -123,6 +124,8 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM crm_transaction")
         print(f"transactions={cursor.fetchone()[0]}")
 
+    # The machine is shared: the load says how far the figures are from an idle machine's.
+    print(f"load_avg_1min={os.getloadavg()[0]:.1f} cpus={os.cpu_count()}")
     started = time.monotonic()
     result = customer_values_refresh(as_of=BENCH_DAY)
     total_s = time.monotonic() - started
