@@ -309,3 +309,23 @@ def test_the_panels_queries_do_not_depend_on_the_customer(client, rm):
 
     assert counts[0] == counts[2] == counts[4] == 1
     assert counts[1] == counts[3] == counts[5]
+
+
+def test_a_merge_keeps_the_survivors_value_or_moves_the_duplicates(supervisor, team):
+    from crm.services.merges import customer_merge
+
+    customers = population()
+    Customer.objects.filter(pk__in=[c.pk for c in customers]).update(team=team)
+    customer_values_refresh(as_of=AS_OF)
+    survivor, duplicate, alone = customers[0], customers[1], CustomerFactory()
+    Customer.objects.filter(pk=alone.pk).update(team=team)
+    kept = CustomerValue.objects.get(customer=survivor).predicted_value
+    moved = CustomerValue.objects.get(customer=customers[2]).predicted_value
+
+    customer_merge(actor=supervisor, survivor_id=survivor.pk, merged_id=duplicate.pk)
+    customer_merge(actor=supervisor, survivor_id=alone.pk, merged_id=customers[2].pk)
+
+    # Until the next night refits on the merged history: the survivor's own value stays.
+    assert CustomerValue.objects.get(customer=survivor).predicted_value == kept
+    assert not CustomerValue.objects.filter(customer=duplicate).exists()
+    assert CustomerValue.objects.get(customer=alone).predicted_value == moved
