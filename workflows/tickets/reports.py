@@ -148,6 +148,10 @@ _ATTAINMENT = {
     "average_response": Avg(_duration("first_responded_at")),
     "average_resolution": Avg(_duration("resolved_at")),
 }
+ATTAINMENT_COUNTS = {
+    name: aggregate for name, aggregate in _ATTAINMENT.items() if not name.startswith("average")
+}
+"""The attainment's counts alone: they add up across groups (the KPIs sum them per scope)."""
 
 
 def _attainment(row: Mapping[str, Any], *, key: Any, label: str) -> Attainment:
