@@ -233,7 +233,7 @@ def _add_movement(payload: dict, row: dict) -> None:
 
 def _add_sla(payload: dict, row: dict) -> None:
     department = payload["sla"].setdefault(
-        row["department"], {name: 0 for name in selectors.ATTAINMENT_COUNTS}
+        row["department"], dict.fromkeys(selectors.ATTAINMENT_COUNTS, 0)
     )
     for name in selectors.ATTAINMENT_COUNTS:
         department[name] += int(row[name] or 0)
@@ -326,10 +326,8 @@ def kpi_snapshot_latest(*, scope_keys: list[str], day: date | None = None) -> Sn
     if not rows:
         return None
     latest = [row for row in rows if row["day"] == rows[0]["day"]]
-    payload = payload_merge(row["payload"] for row in latest)
-    assert payload is not None
     return SnapshotRead(
         day=rows[0]["day"],
         computed_at=min(row["computed_at"] for row in latest),
-        payload=payload,
+        payload=payload_merge(row["payload"] for row in latest) or {},
     )
