@@ -66,7 +66,10 @@ def _change(membership: Membership, from_rank: int | None, to_rank: int, on: dat
 
 def _member(customer, program: Program, rank: int) -> Membership:
     return Membership.objects.create(
-        customer=customer, program=program, tier=program.tiers.get(rank=rank), since=date(2025, 6, 1)
+        customer=customer,
+        program=program,
+        tier=program.tiers.get(rank=rank),
+        since=date(2025, 6, 1),
     )
 
 

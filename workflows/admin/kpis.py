@@ -32,12 +32,17 @@ VIEW_PERMISSION = "workflows.view_kpisnapshot"
 
 def user_may_view_kpis(user) -> bool:
     return bool(
-        user.is_active and user.is_staff and user.has_perm(VIEW_PERMISSION) and user_supervises(user)
+        user.is_active
+        and user.is_staff
+        and user.has_perm(VIEW_PERMISSION)
+        and user_supervises(user)
     )
 
 
 class KpiScopeForm(forms.Form):
-    program = forms.TypedChoiceField(label=_("Program"), required=False, coerce=int, empty_value=None)
+    program = forms.TypedChoiceField(
+        label=_("Program"), required=False, coerce=int, empty_value=None
+    )
     tier = forms.TypedChoiceField(label=_("Tier"), required=False, coerce=int, empty_value=None)
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
 

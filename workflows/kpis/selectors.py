@@ -201,7 +201,10 @@ def customer_figures(*, window: Window) -> list[Row]:
         "purchase": Transaction.Kind.PURCHASE.value,
         "refund": Transaction.Kind.REFUND.value,
         "merged": Customer.Status.MERGED.value,
-        **{name: kind.value for name, kind in zip(kind_names, ACTIVE_INTERACTION_KINDS, strict=True)},
+        **{
+            name: kind.value
+            for name, kind in zip(kind_names, ACTIVE_INTERACTION_KINDS, strict=True)
+        },
         "as_of": _at(window.as_of),
         "since_30": _at(window.days_before(ACTIVE_DAYS[0])),
         "since_90": _at(window.days_before(ACTIVE_DAYS[1])),

@@ -76,7 +76,12 @@ def payload_empty(window: selectors.Window) -> dict[str, Any]:
             "negative_value": "0.00",
         },
         "tiers": {},
-        "movement": {"months": months, "joined": list(zeros), "up": list(zeros), "down": list(zeros)},
+        "movement": {
+            "months": months,
+            "joined": list(zeros),
+            "up": list(zeros),
+            "down": list(zeros),
+        },
         "sla": {},
         "predicted_clv": None,
     }
