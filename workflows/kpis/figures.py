@@ -25,7 +25,7 @@ HELP = {
     ),
     "cohorts": _(
         "Customers grouped by the month of their first purchase (last 12 months); each cell is "
-        "the share of the cohort who bought in that month. Month 0 is always 100%."
+        "the share of the cohort who bought in that month (month 0 is the whole cohort)."
     ),
     "repeat": _("Of the customers who ever bought, the share who bought at least twice."),
     "clv": _(
