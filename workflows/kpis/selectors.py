@@ -214,45 +214,45 @@ def customer_figures(*, window: Window) -> list[Row]:
 
 
 def cohort_cells(*, window: Window) -> list[Row]:
-    """Cohort retention: per group, cohort (the month of the customer's first purchase, an index
-    into `window.months`) and month of activity, the customers of the cohort who bought in
-    that month. The cohort's size is its own month's cell. Customers whose first purchase is
-    older than the first month are in no cohort. One statement.
+    """Cohort retention: per group and cohort (the month of the customer's first purchase, an
+    index into `window.months`), `bought_<k>`: the customers of the cohort who bought in month
+    k. The cohort's size is its own month's count. Customers whose first purchase is older
+    than the first month are in no cohort.
+
+    One statement and one pass over the purchases: per customer, the first purchase and, for
+    each month, whether they bought in it (a DISTINCT (customer, month) list joined back to
+    the first purchases took three times as long at ten million transactions).
     """
     names = _month_names("m")
-    cte = f"""
+    bought = ",\n".join(
+        f"MAX(CASE WHEN t.occurred_at >= %(m{index})s"
+        + (f" AND t.occurred_at < %(m{index + 1})s" if index + 1 < MONTHS else "")
+        + f" THEN 1 ELSE 0 END) AS bought_{index}"
+        for index in range(MONTHS)
+    )
+    sums = ", ".join(f"SUM(s.bought_{index}) AS bought_{index}" for index in range(MONTHS))
+    sql = f"""
         WITH firsts AS (
-            SELECT t.customer_id, MIN(t.occurred_at) AS first_at
+            SELECT t.customer_id, MIN(t.occurred_at) AS first_at, {bought}
               FROM crm_transaction t
              WHERE t.kind = %(purchase)s AND t.occurred_at < %(as_of)s
              GROUP BY t.customer_id
             HAVING MIN(t.occurred_at) >= %(m0)s
         ),
-        activity AS (
-            SELECT DISTINCT t.customer_id, {_month_case("t.occurred_at", names)} AS month
-              FROM crm_transaction t
-             WHERE t.kind = %(purchase)s AND t.occurred_at >= %(m0)s
-               AND t.occurred_at < %(as_of)s
-        ),
-        cells AS (
-            SELECT f.customer_id, c.team_id, {_month_case("f.first_at", names)} AS cohort,
-                   a.month
+        cohorts AS (
+            SELECT f.*, c.team_id, {_month_case("f.first_at", names)} AS cohort
               FROM firsts f
               JOIN crm_customer c ON c.id = f.customer_id
-              JOIN activity a ON a.customer_id = f.customer_id
         )
-    """
-    sql = f"""
-        {cte}
         SELECT s.team_id, CAST(NULL AS INTEGER) AS program_id, CAST(NULL AS INTEGER) AS tier_id,
-               s.cohort, s.month, COUNT(*) AS customers
-          FROM cells s
-         GROUP BY s.team_id, s.cohort, s.month
+               s.cohort, {sums}
+          FROM cohorts s
+         GROUP BY s.team_id, s.cohort
         UNION ALL
-        SELECT s.team_id, m.program_id, m.tier_id, s.cohort, s.month, COUNT(*) AS customers
-          FROM cells s
+        SELECT s.team_id, m.program_id, m.tier_id, s.cohort, {sums}
+          FROM cohorts s
           JOIN loyalty_membership m ON m.customer_id = s.customer_id
-         GROUP BY s.team_id, m.program_id, m.tier_id, s.cohort, s.month
+         GROUP BY s.team_id, m.program_id, m.tier_id, s.cohort
     """
     params = {
         "purchase": Transaction.Kind.PURCHASE.value,

@@ -215,8 +215,11 @@ def _add_customers(payload: dict, row: dict) -> None:
 
 
 def _add_cohort(payload: dict, row: dict) -> None:
-    if row["cohort"] is not None and row["month"] is not None:
-        payload["cohorts"]["cells"][row["cohort"]][row["month"]] += int(row["customers"])
+    if row["cohort"] is None:
+        return
+    cells = payload["cohorts"]["cells"][row["cohort"]]
+    for month in range(selectors.MONTHS):
+        cells[month] += int(row[f"bought_{month}"] or 0)
 
 
 def _add_nps(payload: dict, row: dict) -> None:
