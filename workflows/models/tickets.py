@@ -344,6 +344,14 @@ class Ticket(models.Model):
         _("resolution breached at"), null=True, blank=True
     )
     escalated_at = models.DateTimeField(_("priority raised at"), null=True, blank=True)
+    # Business minutes of the ticket's calendar from opening to the first response and to the
+    # resolution (waits on the customer included), set when each happens: the reports average them.
+    first_response_business_minutes = models.PositiveIntegerField(
+        _("first response after (business minutes)"), null=True, blank=True
+    )
+    resolution_business_minutes = models.PositiveIntegerField(
+        _("resolved after (business minutes)"), null=True, blank=True
+    )
     # The satisfaction survey sent on resolve (once; its answer is the invitation's response).
     survey_invitation = models.ForeignKey(
         "FeedbackInvitation",

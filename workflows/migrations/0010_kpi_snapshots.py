@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('crm', '0007_interaction_kind_suggestion'),
         ('loyalty', '0006_interaction_kind_suggestion'),
-        ('workflows', '0008_ticket_sla_due_column'),
+        ('workflows', '0009_ticket_business_minutes'),
     ]
 
     operations = [
