@@ -163,4 +163,4 @@ def known_kpis(*, owner, foreign_owner) -> dict:
     )
     ticket(c1, **resolved, created_at=at(2026, 4, 1, 9), resolved_at=at(2026, 4, 1, 10))
     ticket(c1, created_at=at(2026, 6, 10, 9))  # open
-    return {"bank": bank, "shop": shop, "c1": c1, "c5": c5}
+    return {"bank": bank, "shop": shop, "c1": c1, "c3": c3, "c5": c5}

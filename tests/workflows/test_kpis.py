@@ -71,6 +71,51 @@ def test_a_program_counts_its_members_and_a_tier_those_in_it_today(known, team):
     assert gold.clv_average == Decimal("130.00")
 
 
+def _predicted(values: dict) -> None:
+    """Lifetime values as the nightly model (loyalty/clv) leaves them."""
+    from loyalty.models import CustomerValue, ValueModelRun
+
+    numbers = dict.fromkeys(
+        ["bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b", "bgnbd_log_likelihood"], 1.0
+    )
+    numbers |= dict.fromkeys(["gamma_gamma_p", "gamma_gamma_q", "gamma_gamma_v"], 1.0)
+    run = ValueModelRun.objects.create(
+        as_of=DAY,
+        fitted_at=NOW,
+        customers=len(values),
+        repeat_customers=len(values),
+        gamma_gamma_log_likelihood=1.0,
+        converged=True,
+        horizon_months=12,
+        monthly_discount_rate=0.01,
+        currency="CNY",
+        fit_seconds=0.0,
+        score_seconds=0.0,
+        **numbers,
+    )
+    for customer, value in values.items():
+        CustomerValue.objects.create(
+            customer=customer,
+            run=run,
+            historical_value=Decimal("1"),
+            expected_purchases_90_days=1.0,
+            probability_alive=0.5,
+            predicted_value=Decimal(value),
+        )
+
+
+def test_predicted_lifetime_value_averages_the_scored_customers_of_the_scope(known, team):
+    _predicted({known["c1"]: "300.00", known["c3"]: "100.00", known["c5"]: "1000.00"})
+    payloads = payloads_compute(day=DAY)
+
+    assert scope(payloads, team=team).predicted_clv_average == Decimal("200.00")
+    assert scope(payloads).predicted_clv_average == Decimal("466.67")
+    bank = known["bank"]
+    assert scope(payloads, program=bank).predicted_clv_average == Decimal("650.00")
+    merged = snapshots.payload_merge([payloads[(None, team.pk, None)]])
+    assert merged["predicted_clv"] == {"customers": 2, "total": "400.00"}
+
+
 def test_cohort_triangle_by_month_of_first_purchase(known, team):
     payloads = payloads_compute(day=DAY)
 
@@ -179,12 +224,13 @@ def test_a_supervisors_teams_add_up_to_the_company_when_every_customer_has_a_tea
 
 
 def test_figures_take_a_fixed_number_of_queries(known, django_assert_num_queries):
-    # programs, tiers, teams; customers, cohorts, NPS, points, tiers, movement, SLA (2)
-    with django_assert_num_queries(11):
+    # programs, tiers, teams; customers, cohorts, NPS, points, tiers, movement, SLA (2),
+    # predicted lifetime values
+    with django_assert_num_queries(12):
         payloads_compute(day=DAY)
     for _ in range(30):
         TransactionFactory(customer=known["c1"], occurred_at=NOW.replace(month=3))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         payloads_compute(day=DAY)
 
 

@@ -33,8 +33,9 @@ HELP = {
         "customers who bought, divided by their number (amounts as recorded, CNY)."
     ),
     "predicted_clv": _(
-        "Predicted customer lifetime value (average): the value the model expects per "
-        "customer; filled in by the CLV model once it runs."
+        "Predicted customer lifetime value (average): the spend the BG/NBD and Gamma-Gamma "
+        "model expects over the next months (discounted), averaged over the customers it "
+        "scored last night."
     ),
     "nps": _(
         "Net Promoter Score of the NPS answers in the last 90 days: promoters (9-10) minus "

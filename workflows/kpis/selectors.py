@@ -289,6 +289,21 @@ def nps_counts(*, window: Window) -> list[Row]:
     return _fetch(_customer_and_member_rows(cte, "answers", columns), params)
 
 
+def predicted_values() -> list[Row]:
+    """The customers with a predicted lifetime value (loyalty/clv, refreshed nightly) and the
+    sum of their predicted values, as customer and member rows. One statement; no rows when
+    the model has not run yet."""
+    cte = """
+        WITH valued AS (
+            SELECT v.customer_id, c.team_id, v.predicted_value
+              FROM loyalty_customervalue v
+              JOIN crm_customer c ON c.id = v.customer_id
+        )
+    """
+    columns = "COUNT(*) AS valued, SUM(s.predicted_value) AS predicted_total"
+    return _fetch(_customer_and_member_rows(cte, "valued", columns), {})
+
+
 def points_balances() -> list[Row]:
     """Account rows: per team, program and current tier, the accounts with a positive balance
     and their points (the liability, valued by `snapshots.py` at the program's point value),

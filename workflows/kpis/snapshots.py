@@ -19,9 +19,9 @@ a supervisor of several teams); rates are worked out when shown (`figures.py`):
     movement    months, joined[], up[], down[] per month
     sla         {department: resolved, resolution_due, resolution_on_time, response_due,
                 response_on_time}
-    predicted_clv   None until computed ("not yet computed"); then {"customers": n, "total":
-                text}: the predicted CLV (average) shown is total / customers. Filled by the
-                predicted-CLV model (loyalty/clv/, another branch), not here.
+    predicted_clv   None until the lifetime value model (loyalty/clv) has scored customers
+                ("not yet computed"); then {"customers": n, "total": text}: the predicted
+                CLV (average) shown is total / customers.
 """
 
 import logging
@@ -262,8 +262,14 @@ def _liability_adder(point_values: dict[int, Decimal]):
     return add
 
 
+def _add_predicted(payload: dict, row: dict) -> None:
+    figures = payload["predicted_clv"]
+    figures["customers"] += int(row["valued"] or 0)
+    _add_money(figures, "total", row["predicted_total"])
+
+
 def payloads_compute(*, day: date) -> dict[ScopeKey, dict[str, Any]]:
-    """Every scope's payload for `day`: three queries for the scopes, eight for the figures."""
+    """Every scope's payload for `day`: three queries for the scopes, nine for the figures."""
     window = selectors.window_for(day)
     scopes = scopes_all()
     payloads = {key: payload_empty(window) for key in scopes.keys}
@@ -282,6 +288,12 @@ def payloads_compute(*, day: date) -> dict[ScopeKey, dict[str, Any]]:
         _add(payloads, row, _add_movement, accounts=True)
     for row in selectors.sla_counts(window=window):
         _add(payloads, row, _add_sla)
+    valued = selectors.predicted_values()
+    if valued:
+        for payload in payloads.values():
+            payload["predicted_clv"] = {"customers": 0, "total": "0.00"}
+        for row in valued:
+            _add(payloads, row, _add_predicted)
     return payloads
 
 
