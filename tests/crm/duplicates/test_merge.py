@@ -269,9 +269,19 @@ def _relations_to_customer() -> set[str]:
     return labels
 
 
+# One row per customer (a one-to-one): the merge moves it by the default clash policy (the
+# survivor's row stays), which the row builders' three-rows test cannot show; tested there.
+ONE_PER_CUSTOMER = {
+    "loyalty.CustomerValue.customer": "tests/loyalty/clv/test_customer_values.py"
+    "::test_a_merge_keeps_the_survivors_value_or_moves_the_duplicates",
+}
+
+
 def test_every_relation_to_customer_is_covered():
     relations = _relations_to_customer()
-    not_covered = relations - set(OWNED_ROW_BUILDERS) - EXPECTED_NOT_OWNERSHIP
+    not_covered = (
+        relations - set(OWNED_ROW_BUILDERS) - EXPECTED_NOT_OWNERSHIP - set(ONE_PER_CUSTOMER)
+    )
     assert not_covered == set(), (
         "A relation to Customer that the merge test does not cover: add a row builder to "
         "OWNED_ROW_BUILDERS (the merge moves it), or handle it in crm.services.merges and "
