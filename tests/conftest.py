@@ -47,3 +47,14 @@ def _no_webhook_subscriptions_cached():
     yield
     emit._cache.update(types=set(), at=float("inf"))
     receivers._cache.update(kinds=set(), at=float("inf"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_query_log():
+    """Query counts slice the connection's query log, a deque of at most 9,000 entries: once
+    an earlier test filled it (a test with DEBUG on, or a long capture), every later count
+    would read 0. Each test starts with an empty log."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.queries_log.clear()
