@@ -32,6 +32,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         given = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        request.request_id = request_id
         token = _request_id.set(request_id)
         try:
             response = self.get_response(request)
@@ -43,7 +44,9 @@ class RequestIdMiddleware:
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        # django.request logs a response after the middleware has finished: it passes the request.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or _request_id.get()
         return True
 
 
