@@ -73,3 +73,29 @@ def lockout_response(request, original_response=None, credentials=None):
         {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
         status=429,
     )
+
+
+class BodySizeLimitMiddleware:
+    """A body other than a multipart upload longer than DATA_UPLOAD_MAX_MEMORY_SIZE is a 413
+    before anything reads it. Django checks that limit only when it reads the body itself
+    (forms); DRF's parsers read the stream directly, so a JSON body had no limit. Multipart
+    uploads are left to Django's parser (which applies the same limit to their fields) and to
+    each feature's file limit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and not request.content_type.startswith("multipart/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                from django.http import JsonResponse
+
+                return JsonResponse(
+                    {"detail": f"The request body is larger than {limit} bytes."}, status=413
+                )
+        return self.get_response(request)

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "config.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    "config.security.BodySizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -395,6 +396,7 @@ CELERY_TASK_ROUTES = {
 # LOG_FORMAT=json: one JSON object per line with the request id (config/logging.py), for a
 # log collector; text for people. Messages carry ids, never names, phones or e-mail addresses.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
 LOGGING = {
@@ -410,9 +412,11 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
             "filters": ["request_id"],
+            # Also for loggers with their own level (Django's "django" logger is at INFO).
+            "level": LOG_LEVEL,
         }
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # --- Product settings -----------------------------------------------------------------------
