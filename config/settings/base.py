@@ -253,7 +253,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
-    "microphone=(), payment=(), usb=(), interest-cohort=()"
+    "microphone=(), payment=(), usb=()"
 )
 # Content-Security-Policy (django-csp 4): scripts only from this site (no inline script, no
 # eval: the charts' data travel in json_script tags; Swagger UI is served from the
