@@ -42,3 +42,13 @@ def test_the_development_worker_consumes_every_queue():
     worker = next(line for line in procfile.splitlines() if line.startswith("worker:"))
     queues = set(worker.split("-Q", 1)[1].split()[0].split(","))
     assert queues == {queue.name for queue in settings.CELERY_TASK_QUEUES}
+
+
+def test_production_runs_one_worker_per_queue_and_exactly_one_beat():
+    procfile = (settings.BASE_DIR / "Procfile").read_text().splitlines()
+    workers = [line for line in procfile if " worker " in line]
+    consumed = [line.split("-Q", 1)[1].split()[0] for line in workers]
+    assert sorted(consumed) == sorted(queue.name for queue in settings.CELERY_TASK_QUEUES)
+    assert sum(" beat " in line for line in procfile) == 1
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert all(line in readme for line in procfile)  # the README shows this very file
