@@ -11,8 +11,13 @@ class CrmConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from crm import panels
+        from crm.privacy.crm_data import register_crm_privacy_handler
+        from crm.privacy.panel import register_privacy_panel
 
         panels.register_builtin_panels()
+        # PIPL: what crm holds about a customer (exports, erasures) and the privacy panel.
+        register_crm_privacy_handler()
+        register_privacy_panel()
         post_migrate.connect(_sync_role_groups, sender=self)
         post_migrate.connect(_ensure_schedules, sender=self)
         post_migrate.connect(_ensure_seed_rule_tags, sender=self)

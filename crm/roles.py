@@ -52,6 +52,12 @@ _SUPERVISOR_PERMISSIONS = [
     "crm.change_duplicatepair",
     "crm.merge_customers",
     "crm.view_customermerge",
+    # PIPL: exports on request, the requests, and who opened their teams' customers. Erasure
+    # (crm.erase_customer) is given to named people only, never to a role.
+    "crm.export_customer_data",
+    "crm.view_privacyrequest",
+    "crm.change_privacyrequest",
+    "crm.view_customeraccesslog",
     # The nightly jobs' schedules: supervisors may move or pause them, not invent new ones.
     "django_celery_beat.view_periodictask",
     "django_celery_beat.change_periodictask",

@@ -28,6 +28,12 @@ SCHEDULES: list[Schedule] = [
         minute="0",
         hour="4",
     ),
+    Schedule(
+        name="crm: delete access log rows past their retention",
+        task="crm.tasks.delete_expired_access_logs_task",
+        minute="15",
+        hour="4",
+    ),
 ]
 
 

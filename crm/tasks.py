@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import translation
 
+from crm.privacy.services import access_logs_delete_expired
 from crm.services.duplicates import duplicates_find
 from crm.services.imports import import_job_run
 from crm.services.tags import tags_recompute
@@ -52,3 +53,15 @@ def run_import_task(*, job_id: int, language: str | None = None) -> None:
 def find_duplicates_task() -> dict:
     """Nightly: find likely duplicate customers (safe to run twice: pairs are upserted)."""
     return asdict(duplicates_find())
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def delete_expired_access_logs_task() -> int:
+    """Nightly: access log rows past their retention go, in one DELETE (a rerun finds none)."""
+    return access_logs_delete_expired()

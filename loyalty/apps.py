@@ -21,6 +21,10 @@ class LoyaltyConfig(AppConfig):
         from loyalty.services.earning import on_interactions_stored, on_transactions_stored
 
         register_panels()
+        # PIPL: loyalty's part of a customer's data export and erasure.
+        from loyalty.privacy import register_loyalty_privacy_handler
+
+        register_loyalty_privacy_handler()
         # Points are earned in the transaction that stores what earns them.
         transactions_stored.connect(on_transactions_stored, dispatch_uid="loyalty_earn")
         interactions_stored.connect(on_interactions_stored, dispatch_uid="loyalty_review_bonus")

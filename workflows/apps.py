@@ -18,6 +18,10 @@ class WorkflowsConfig(AppConfig):
         from workflows.webhooks import emit, receivers  # noqa: F401  (emit: cache signals)
 
         register_panels()
+        # PIPL: workflows' part of a customer's data export and erasure.
+        from workflows.privacy import register_workflows_privacy_handler
+
+        register_workflows_privacy_handler()
         # Tier changes and points posted by loyalty become webhook deliveries.
         receivers.connect()
         # Purchases, transfers and tier changes enrol customers in care sequences at once.

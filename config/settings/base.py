@@ -428,6 +428,8 @@ CRM_ADMIN_COUNT_LIMIT = env.int("CRM_ADMIN_COUNT_LIMIT", default=10_000)
 # Imports of source files (crm/imports): limits checked before a file is parsed (ASVS 5.2).
 # Exports from admin lists stop at this many rows (the page says so).
 CRM_EXPORT_MAX_ROWS = env.int("CRM_EXPORT_MAX_ROWS", default=50_000)
+# Staff accesses to customers' pages are kept this many days, then deleted nightly (0: forever).
+CRM_ACCESS_LOG_RETENTION_DAYS = env.int("CRM_ACCESS_LOG_RETENTION_DAYS", default=365)
 # Pairs scoring below this (0-100) are not listed as possible duplicates.
 CRM_DUPLICATE_MIN_SCORE = env.float("CRM_DUPLICATE_MIN_SCORE", default=55.0)
 # The data quality page counts a customer as stale after this many days without activity.

@@ -23,6 +23,7 @@ from crm.models import (
     Team,
     TeamMembership,
 )
+from crm.privacy.admin import CustomerPrivacyAdminMixin
 from crm.selectors import customer_search, user_can_see_all_customers, user_supervised_team_ids
 from crm.services.consents import consent_evidence_stamp
 from crm.services.customers import PROFILE_FIELDS, customer_assignment_validate
@@ -162,6 +163,10 @@ class ConsentInline(admin.TabularInline):
     )
     readonly_fields = ("recorded_by", "recorded_at")
 
+    def get_queryset(self, request):
+        # The read-only "recorded by" would load its user once per row.
+        return super().get_queryset(request).select_related("recorded_by")
+
 
 class CustomerTagInline(admin.TabularInline):
     model = CustomerTag
@@ -193,7 +198,9 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ScopedExportMixin, CustomerScopedAdmin, SimpleHistoryAdmin):
+class CustomerAdmin(
+    CustomerPrivacyAdminMixin, ScopedExportMixin, CustomerScopedAdmin, SimpleHistoryAdmin
+):
     customer_path = ""
     resource_classes = (CustomerExportResource,)
     form = CustomerForm

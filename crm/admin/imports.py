@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from crm.admin.forms import form_add_service_errors, form_page_context
 from crm.imports.mapping import field_choices
 from crm.imports.report import refused_rows_csv
+from crm.masking import user_can_see_contact
 from crm.models import ColumnMapping, ImportJob, Source
 from crm.selectors import user_can_see_all_customers
 from crm.services.imports import import_job_confirm, import_job_create, import_job_preview
@@ -158,7 +159,8 @@ class ImportJobAdmin(RunImportPermissionMixin, admin.ModelAdmin):
         if not request.user.has_perm("crm.view_importrowerror"):
             raise PermissionDenied
         response = StreamingHttpResponse(
-            refused_rows_csv(job), content_type="text/csv; charset=utf-8"
+            refused_rows_csv(job, show_contact=user_can_see_contact(request.user)),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-refused.csv"'
         return response

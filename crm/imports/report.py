@@ -6,12 +6,14 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext
 
+from crm.masking import mask_text
 from crm.models import ImportJob
 from crm.spreadsheets import spreadsheet_safe
 
 
-def refused_rows_csv(job: ImportJob) -> Iterator[str]:
-    """UTF-8 with a BOM (Excel then reads it as UTF-8), streamed from the database."""
+def refused_rows_csv(job: ImportJob, *, show_contact: bool = True) -> Iterator[str]:
+    """UTF-8 with a BOM (Excel then reads it as UTF-8), streamed from the database; phones and
+    e-mails in the refused values masked unless `show_contact`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
 
@@ -25,5 +27,5 @@ def refused_rows_csv(job: ImportJob) -> Iterator[str]:
     refused = job.row_errors.order_by("row_number", "id").values_list(
         "row_number", "column", "value", "reason"
     )
-    for row in refused.iterator(chunk_size=2000):
-        yield line(list(row))
+    for row_number, column, value, reason in refused.iterator(chunk_size=2000):
+        yield line([row_number, column, value if show_contact else mask_text(value), reason])

@@ -19,6 +19,7 @@ from crm.models.customers import (
 )
 from crm.models.duplicates import CustomerMerge, DuplicatePair
 from crm.models.imports import ColumnMapping, ImportJob, ImportRowError
+from crm.privacy.models import CustomerAccessLog, PrivacyRequest
 
 __all__ = [
     "BalanceSnapshot",
@@ -26,6 +27,7 @@ __all__ = [
     "Consent",
     "CreditEvent",
     "Customer",
+    "CustomerAccessLog",
     "CustomerMerge",
     "CustomerTag",
     "DuplicatePair",
@@ -33,6 +35,7 @@ __all__ = [
     "ImportRowError",
     "Interaction",
     "Preference",
+    "PrivacyRequest",
     "ProductHolding",
     "Segment",
     "Source",

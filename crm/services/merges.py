@@ -39,6 +39,9 @@ NOT_OWNERSHIP: dict[str, str] = {
     # merged and the duplicate's other pairs are re-pointed to the survivor.
     "crm.DuplicatePair.customer": "re-pointed to the survivor",
     "crm.DuplicatePair.other": "re-pointed to the survivor",
+    # PIPL: requests and accesses stay recorded against the customer they were about.
+    "crm.PrivacyRequest.customer": "history",
+    "crm.CustomerAccessLog.customer": "history",
 }
 # History rows (simple-history) keep pointing at the customer they described then.
 HISTORY = "history"

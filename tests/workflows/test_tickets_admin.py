@@ -90,6 +90,26 @@ def test_sla_column_sorts_in_the_database_both_ways(client, rm, now):
     assert "paused" in client.get(LIST).content.decode()
 
 
+def test_the_sla_due_column_follows_every_write_to_the_deadlines_and_status(rm, now):
+    """`sla_due_at` is computed by the database: services, saves and raw UPDATEs keep it."""
+    customer = CustomerFactory(owner=rm)
+    response_due, resolution_due = now + timedelta(hours=1), now + timedelta(hours=8)
+    created = ticket(customer, first_response_due_at=response_due, resolution_due_at=resolution_due)
+
+    def column() -> tuple:
+        return Ticket.objects.values_list("is_open", "sla_due_at").get(pk=created.pk)
+
+    assert column() == (True, response_due)
+    Ticket.objects.filter(pk=created.pk).update(first_responded_at=now)
+    assert column() == (True, resolution_due)
+    Ticket.objects.filter(pk=created.pk).update(first_responded_at=None, resolution_due_at=None)
+    assert column() == (True, response_due)
+    created.status = Ticket.Status.RESOLVED
+    created.save(update_fields=["status"])
+    assert column() == (False, None)
+    assert created.history.count() == 2  # the history leaves the computed columns out
+
+
 # -- filters and search -------------------------------------------------------------------------
 
 

@@ -255,6 +255,23 @@ def test_opening_puts_the_ticket_on_the_timeline_with_history(rm):
     assert ticket.history.first().history_user == rm
 
 
+def test_every_status_change_is_on_the_timeline(rm):
+    customer = CustomerFactory(owner=rm)
+    ticket = open_ticket(customer, subject="Card blocked")
+    for status in ("waiting", "open", "resolved", "open", "resolved", "closed"):
+        ticket_transition(ticket=ticket, to_status=status, by=rm)
+
+    summaries = list(
+        Interaction.objects.filter(customer=customer)
+        .order_by("pk")
+        .values_list("summary", flat=True)
+    )
+    labels = ["waiting", "open", "resolved", "reopened", "resolved", "closed"]
+    assert summaries == [f"#{ticket.pk} Card blocked"] + [
+        f"#{ticket.pk} {label}: Card blocked" for label in labels
+    ]
+
+
 def test_the_same_external_id_returns_the_first_ticket():
     customer = CustomerFactory()
     fields = {

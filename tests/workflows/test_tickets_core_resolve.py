@@ -5,6 +5,7 @@ attachments' limits; and two tickets opened at once on PostgreSQL go to two agen
 import io
 import threading
 import zipfile
+from datetime import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from tests.factories import CustomerFactory
-from tests.workflows.conftest import consenting_customer
+from tests.workflows.conftest import SHANGHAI, consenting_customer
 from tests.workflows.feedback_sending import form
 from tests.workflows.tickets_core_data import agent, open_ticket
 from workflows.feedback.submission import response_submit
@@ -28,7 +29,7 @@ from workflows.models import (
 )
 from workflows.models.feedback import ServiceStep
 from workflows.models.sequences import TriggerKind
-from workflows.tickets.services import ticket_attachment_add, ticket_transition
+from workflows.tickets.services import ticket_attachment_add, ticket_note_add, ticket_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,24 @@ def test_a_satisfied_answer_opens_nothing(survey, rm):
     ticket = resolved(open_ticket(consenting_customer(purposes=("service",), owner=rm)))
     answer(ticket, nps=9)
     assert not Ticket.objects.filter(parent=ticket).exists()
+
+
+def test_first_response_and_resolution_times_are_kept_in_business_minutes(time_machine, rm):
+    """Fallback calendar, Mon-Fri 09:00-18:00: opened Friday 17:00, answered Friday 17:40,
+    resolved Monday 10:00 (Friday's last hour and Monday's first): 40 and 120 minutes."""
+    time_machine.move_to(datetime(2026, 6, 5, 17, tzinfo=SHANGHAI), tick=False)
+    ticket = open_ticket()
+    time_machine.move_to(datetime(2026, 6, 5, 17, 40, tzinfo=SHANGHAI), tick=False)
+    ticket_note_add(ticket=ticket, kind="reply", body="Looking into it.", author=rm)
+    time_machine.move_to(datetime(2026, 6, 8, 10, tzinfo=SHANGHAI), tick=False)
+    ticket_transition(ticket=ticket, to_status=Ticket.Status.RESOLVED, by=rm)
+
+    ticket.refresh_from_db()
+    assert (ticket.first_response_business_minutes, ticket.resolution_business_minutes) == (40, 120)
+    ticket_transition(ticket=ticket, to_status=Ticket.Status.OPEN, by=rm)  # reopened
+    ticket.refresh_from_db()
+    assert ticket.resolution_business_minutes is None
+    assert ticket.first_response_business_minutes == 40
 
 
 def test_resolving_emits_the_webhook_event_once_per_resolution(noon):

@@ -2,8 +2,9 @@
 
 The list is every ticket the user may see, open ones first, the nearest SLA deadline first;
 "My tickets" and "My team's tickets" are that list filtered (assignee = me; the teams the user
-supervises or belongs to). The nearer of the two deadlines is computed in SQL, so sorting by
-"SLA left" happens in the database. Every change goes through the ticket services
+supervises or belongs to). The nearer of the two deadlines is a column the database computes
+(`Ticket.sla_due_at`), indexed with the team and the assignee, so sorting by "SLA left" happens
+in the database and reads only the page's rows. Every change goes through the ticket services
 (workflows.tickets.services): the status buttons on the change page, the notes and replies,
 the attachments and the bulk actions "assign to" and "change status", which report per ticket
 what the state machine refused and change nothing for it. Attachments are served by a view
@@ -22,7 +23,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Least
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -70,37 +70,18 @@ def user_team_ids(user: User) -> list[int]:
     return list(TeamMembership.objects.filter(user_id=user.pk).values_list("team_id", flat=True))
 
 
-def sla_due_expression():
-    """The nearer deadline still running: first response (until answered) or resolution; none
-    once the ticket is resolved. LEAST is NULL on SQLite if either side is, hence Coalesce."""
-    response_due = Case(
-        When(first_responded_at__isnull=True, then=F("first_response_due_at")), default=None
-    )
-    resolution_due = F("resolution_due_at")
-    return Case(
-        When(
-            status__in=OPEN,
-            then=Least(
-                Coalesce(response_due, resolution_due), Coalesce(resolution_due, response_due)
-            ),
-        ),
-        default=None,
-    )
-
-
 def breached_q(now: datetime) -> Q:
     """Breached: marked by the watcher, or running past its deadline before it ran."""
     return (
         Q(response_breached_at__isnull=False)
         | Q(resolution_breached_at__isnull=False)
-        | Q(status__in=RUNNING, _sla_due_at__lt=now)
+        | Q(status__in=RUNNING, sla_due_at__lt=now)
     )
 
 
 def ticket_admin_queryset(queryset: QuerySet[Ticket], *, now: datetime) -> QuerySet[Ticket]:
-    """The list's computed columns, in SQL: the due deadline, open-first rank and breach."""
-    return queryset.annotate(_sla_due_at=sla_due_expression()).annotate(
-        _open_rank=Case(When(status__in=OPEN, then=Value(0)), default=Value(1)),
+    """The list's computed column, in SQL: breached or not (the due deadline is a column)."""
+    return queryset.annotate(
         _is_breached=Case(
             When(breached_q(now), then=Value(True)),
             default=Value(False),
@@ -282,9 +263,11 @@ class TicketAdmin(SimpleHistoryAdmin, CustomerScopedAdmin):
                     "calendar",
                     "first_response_due_at",
                     "first_responded_at",
+                    "first_response_business_minutes",
                     "resolution_due_at",
                     "waiting_since",
                     "resolved_at",
+                    "resolution_business_minutes",
                     "closed_at",
                     "reopened_count",
                     "response_warned_at",
@@ -307,7 +290,8 @@ class TicketAdmin(SimpleHistoryAdmin, CustomerScopedAdmin):
         )
 
     def get_ordering(self, request):
-        return [F("_open_rank").asc(), F("_sla_due_at").asc(nulls_last=True), "-id"]
+        # The order of the ticket_team_sla and ticket_assignee_sla indexes.
+        return [F("is_open").desc(), F("sla_due_at").asc(nulls_last=True), "-id"]
 
     def has_add_permission(self, request) -> bool:
         return False  # tickets are opened through ticket_create (the API, the call centre)
@@ -328,10 +312,9 @@ class TicketAdmin(SimpleHistoryAdmin, CustomerScopedAdmin):
             ticket.customer.name,
         )
 
-    @admin.display(description=_("SLA left"), ordering=F("_sla_due_at").asc(nulls_last=True))
+    @admin.display(description=_("SLA left"), ordering=F("sla_due_at").asc(nulls_last=True))
     def sla_left(self, ticket: Ticket) -> str:
-        due = getattr(ticket, "_sla_due_at", None)
-        return sla_left_text(status=ticket.status, due=due, now=timezone.now())
+        return sla_left_text(status=ticket.status, due=ticket.sla_due_at, now=timezone.now())
 
     # -- search --
 

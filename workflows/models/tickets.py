@@ -10,11 +10,16 @@ The SLA clock is a pair of deadlines in the database (`first_response_due_at`,
 `resolution_due_at`), computed in business minutes of the ticket's calendar and pushed back
 when a wait on the customer ends; a beat task polls them set-based. Each warning, breach and
 escalation has its own timestamp, set by a guarded UPDATE, so it happens once.
+
+Lists sort open tickets by the nearer deadline still running (`sla_due_at`). It is a column the
+database computes from the deadlines and the status (a generated column), so every writer keeps
+it right, the raw-SQL ones too, and an index on (team, is_open, sla_due_at) serves the team lists.
 """
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -201,6 +206,31 @@ class SlaPolicy(models.Model):
         return f"{self.get_priority_display()} / rank ≥ {self.min_tier_rank}"
 
 
+OPEN_STATUS_VALUES = ("new", "open", "waiting")
+
+
+def _open_q() -> Q:
+    return Q(status__in=OPEN_STATUS_VALUES)
+
+
+def _sla_due_expression() -> Case:
+    """The nearer deadline still running: first response (until answered) or resolution; none
+    once the ticket is resolved. LEAST is NULL on SQLite if either side is, hence Coalesce."""
+    response_due = Case(
+        When(first_responded_at__isnull=True, then=F("first_response_due_at")), default=None
+    )
+    resolution_due = F("resolution_due_at")
+    return Case(
+        When(
+            _open_q(),
+            then=Least(
+                Coalesce(response_due, resolution_due), Coalesce(resolution_due, response_due)
+            ),
+        ),
+        default=None,
+    )
+
+
 class Ticket(models.Model):
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -314,6 +344,14 @@ class Ticket(models.Model):
         _("resolution breached at"), null=True, blank=True
     )
     escalated_at = models.DateTimeField(_("priority raised at"), null=True, blank=True)
+    # Business minutes of the ticket's calendar from opening to the first response and to the
+    # resolution (waits on the customer included), set when each happens: the reports average them.
+    first_response_business_minutes = models.PositiveIntegerField(
+        _("first response after (business minutes)"), null=True, blank=True
+    )
+    resolution_business_minutes = models.PositiveIntegerField(
+        _("resolved after (business minutes)"), null=True, blank=True
+    )
     # The satisfaction survey sent on resolve (once; its answer is the invitation's response).
     survey_invitation = models.ForeignKey(
         "FeedbackInvitation",
@@ -324,7 +362,21 @@ class Ticket(models.Model):
         verbose_name=_("satisfaction survey"),
     )
 
-    history = HistoricalRecords()
+    # Computed by the database (see the module's docstring); never written by the code.
+    is_open = models.GeneratedField(
+        expression=Case(When(_open_q(), then=Value(True)), default=Value(False)),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("open"),
+    )
+    sla_due_at = models.GeneratedField(
+        expression=_sla_due_expression(),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+        verbose_name=_("SLA due"),
+    )
+
+    history = HistoricalRecords(excluded_fields=["is_open", "sla_due_at"])
 
     class Meta:
         verbose_name = _("ticket")
@@ -334,6 +386,11 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_newest"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["team", "status", "resolution_due_at"], name="ticket_team_due"),
+            # The team list: open first, the nearest deadline first (workflows/admin/tickets.py).
+            models.Index(fields=["team", "-is_open", "sla_due_at", "-id"], name="ticket_team_sla"),
+            models.Index(
+                fields=["assignee", "-is_open", "sla_due_at", "-id"], name="ticket_assignee_sla"
+            ),
             models.Index(
                 fields=["first_response_due_at"],
                 name="ticket_response_clock",

@@ -28,11 +28,12 @@ def tickets_context(customer: Any, request: Any) -> dict[str, Any]:
             "first_response_due_at",
             "resolution_due_at",
             "first_responded_at",
+            "sla_due_at",
         )
         .order_by("-created_at", "-id")[:LATEST_TICKETS]
     )
     for ticket in tickets:
-        ticket.sla_text = sla_left_text(status=ticket.status, due=ticket._sla_due_at, now=now)
+        ticket.sla_text = sla_left_text(status=ticket.status, due=ticket.sla_due_at, now=now)
         ticket.is_breached = ticket._is_breached
     return {
         "tickets": tickets,

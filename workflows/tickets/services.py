@@ -69,9 +69,6 @@ IDLE_MAX_BATCHES = 10
 # Statuses of a ticket still being worked on, which count in an agent's load.
 OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.WAITING]
 # Timeline entries for the changes a customer would care about.
-_TIMELINE_STATUSES = {Status.RESOLVED, Status.CLOSED}
-
-
 def _user_label(user) -> str:
     if user is None:
         return "-"
@@ -474,11 +471,12 @@ def ticket_transition(*, ticket: Ticket, to_status: str, by, note: str = "") -> 
         reopened = is_reopen(from_status, to_status)
         if reopened:
             locked.reopened_count += 1
-            locked.resolved_at = None
-            fields |= {"reopened_count", "resolved_at"}
+            locked.resolved_at = locked.resolution_business_minutes = None
+            fields |= {"reopened_count", "resolved_at", "resolution_business_minutes"}
         if to_status == Status.RESOLVED:
             locked.resolved_at = now
-            fields.add("resolved_at")
+            locked.resolution_business_minutes = sla.business_minutes_since_opened(locked, now)
+            fields |= {"resolved_at", "resolution_business_minutes"}
         if to_status == Status.CLOSED:
             locked.closed_at = now
             fields.add("closed_at")
@@ -496,9 +494,8 @@ def ticket_transition(*, ticket: Ticket, to_status: str, by, note: str = "") -> 
             TicketNote.objects.create(
                 ticket=locked, kind=TicketNote.Kind.INTERNAL, body=note.strip(), author=by
             )
-        if reopened or to_status in _TIMELINE_STATUSES:
-            label = "reopened" if reopened else to_status
-            _timeline(locked, summary=f"#{locked.pk} {label}: {locked.subject}", by=by, now=now)
+        label = "reopened" if reopened else to_status
+        _timeline(locked, summary=f"#{locked.pk} {label}: {locked.subject}", by=by, now=now)
         if to_status == Status.RESOLVED:
             webhook_event_emit(
                 event_type=EventType.TICKET_RESOLVED, payloads=[_resolved_payload(locked)]
@@ -532,10 +529,13 @@ def ticket_note_add(*, ticket: Ticket, kind: str, body: str, author) -> TicketNo
     Ticket.objects.filter(pk=ticket.pk).update(agent_acted_at=now)
     ticket.agent_acted_at = now
     # Guarded: of two first replies at once, the earlier one's time stays.
-    if kind == TicketNote.Kind.REPLY and Ticket.objects.filter(
-        pk=ticket.pk, first_responded_at__isnull=True
-    ).update(first_responded_at=now):
-        ticket.first_responded_at = now
+    if kind == TicketNote.Kind.REPLY and ticket.first_responded_at is None:
+        minutes = sla.business_minutes_since_opened(ticket, now)
+        if Ticket.objects.filter(pk=ticket.pk, first_responded_at__isnull=True).update(
+            first_responded_at=now, first_response_business_minutes=minutes
+        ):
+            ticket.first_responded_at = now
+            ticket.first_response_business_minutes = minutes
     return note
 
 

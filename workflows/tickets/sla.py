@@ -40,6 +40,7 @@ __all__ = [
     "WARN_AT",
     "add_business_minutes",
     "business_minutes_between",
+    "business_minutes_since_opened",
     "ticket_calendar_for",
     "ticket_sla_pause",
     "ticket_sla_policy_for",
@@ -156,3 +157,8 @@ def ticket_sla_resume(ticket: Ticket, *, now: datetime) -> None:
         ticket.resolution_due_at = spec_add(spec, ticket.resolution_due_at, waited)
         if ticket.resolution_warn_at is not None and ticket.resolution_warn_at > since:
             ticket.resolution_warn_at = spec_add(spec, ticket.resolution_warn_at, waited)
+
+
+def business_minutes_since_opened(ticket: Ticket, moment: datetime) -> int:
+    """Business minutes of the ticket's calendar from its opening to `moment` (for reports)."""
+    return business_minutes_between(ticket.calendar, ticket.created_at, moment)

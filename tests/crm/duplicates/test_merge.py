@@ -237,6 +237,8 @@ EXPECTED_NOT_OWNERSHIP = {
     "crm.CustomerMerge.merged",
     "crm.DuplicatePair.customer",
     "crm.DuplicatePair.other",
+    "crm.PrivacyRequest.customer",
+    "crm.CustomerAccessLog.customer",
 }
 
 
