@@ -26,6 +26,7 @@ def recompute_tags_task(*, tag_id: int | None = None) -> None:
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
@@ -34,11 +35,12 @@ def recompute_tags_task(*, tag_id: int | None = None) -> None:
     time_limit=settings.CRM_IMPORT_TIME_LIMIT_S,
     soft_time_limit=settings.CRM_IMPORT_TIME_LIMIT_S - 60,
 )
-def run_import_task(*, job_id: int, language: str | None = None) -> None:
-    """Run an import job; a second delivery finds it claimed or done and does nothing. A retry
-    after a lost database connection resumes after the last committed chunk."""
+def run_import_task(self, *, job_id: int, language: str | None = None) -> None:
+    """Run an import job; another task's delivery finds it claimed or done and does nothing.
+    This task delivered again (its worker died) or retried after a lost database connection
+    resumes after the last committed chunk."""
     with translation.override(language or settings.LANGUAGE_CODE):
-        import_job_run(job_id=job_id)
+        import_job_run(job_id=job_id, run_id=self.request.id or "")
 
 
 @shared_task(

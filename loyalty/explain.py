@@ -24,7 +24,6 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -43,7 +42,7 @@ from loyalty.models import (
     Program,
 )
 from loyalty.rules import ConditionRule, MetricKey, ProgramRules, TierRule
-from loyalty.scratch import scratch_table
+from loyalty.scratch import scratch_row
 from loyalty.services.evaluation import program_movement
 
 Kind = MembershipChange.Kind
@@ -201,17 +200,13 @@ def membership_explain(
     """The customer's membership of the program as the evaluation sees it on `as_of`."""
     as_of = as_of or timezone.localdate()
     rules = ProgramRules.load(program.pk)
-    # The scratch table is a temporary table: created, filled and dropped in one transaction.
-    with (
-        transaction.atomic(),
-        scratch_table(
-            rules, as_of=as_of, movement=program_movement(program), customer_id=customer.pk
-        ) as scratch,
-    ):
-        row = scratch.row()
-        values = scratch.metric_values(row) if row else {}
-        index = row["qualified_group"] if row else None
-        qualified = scratch.groups[int(index)] if index is not None else None
+    # The evaluation's SELECT for this one customer, without its scratch table.
+    scratch, row = scratch_row(
+        rules, as_of=as_of, movement=program_movement(program), customer_id=customer.pk
+    )
+    values = scratch.metric_values(row) if row else {}
+    index = row["qualified_group"] if row else None
+    qualified = scratch.groups[int(index)] if index is not None else None
     changes = _changes(customer=customer, program=program, limit=history_limit)
     warnings = _warnings(customer=customer, program=program, limit=history_limit)
     tiers = tuple(_tier(tier, values) for tier in reversed(rules.tiers))

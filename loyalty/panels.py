@@ -68,6 +68,17 @@ def benefits_context(customer: Any, request: Any) -> dict[str, Any]:
     }
 
 
+def lifetime_value_context(customer: Any, request: Any) -> dict[str, Any]:
+    """The customer's lifetime value and the run it comes from: one query."""
+    from loyalty.selectors import customer_value_get
+
+    value = customer_value_get(customer_id=customer.pk)
+    return {
+        "value": value,
+        "alive_percent": None if value is None else round(value.probability_alive * 100),
+    }
+
+
 def register_panels() -> None:
     register_panel(
         Panel(
@@ -103,5 +114,14 @@ def register_panels() -> None:
             template="loyalty/panels/rewards.html",
             get_context=rewards_context,
             order=8,
+        )
+    )
+    register_panel(
+        Panel(
+            key="loyalty_lifetime_value",
+            title=_("Lifetime value"),
+            template="loyalty/panels/lifetime_value.html",
+            get_context=lifetime_value_context,
+            order=9,
         )
     )

@@ -27,4 +27,12 @@ SCHEDULES: list[Schedule] = [
         minute="30",
         hour="1",
     ),
+    # After the tier evaluation and the expiry (heavy both), before the working day: the
+    # customer's page shows values fitted on every purchase up to yesterday.
+    Schedule(
+        name="loyalty: refit customer lifetime value and rescore every customer",
+        task="loyalty.tasks.refresh_customer_values_task",
+        minute="30",
+        hour="2",
+    ),
 ]

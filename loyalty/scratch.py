@@ -87,14 +87,18 @@ class Scratch:
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
 
     def _fill_sql(self) -> tuple[str, list[Any]]:
+        sql, params = self.select_sql()
+        return f"CREATE TEMPORARY TABLE {TABLE} AS {sql}", params
+
+    def select_sql(self) -> tuple[str, list[Any]]:
+        """The rows of the table, as a SELECT."""
         base, params = self._customers_sql()
         qualified_rank, p1 = self.qualified_rank_sql()
         qualified_group, p2 = self._qualified_group_sql()
         under_ratio, p3 = self._under_ratio_sql()
         to_rank, kind, p4 = self._decision_sql()
         sql = (
-            f"CREATE TEMPORARY TABLE {TABLE} AS"
-            f" SELECT d.*, {to_rank} AS to_rank, {kind} AS kind FROM ("
+            f"SELECT d.*, {to_rank} AS to_rank, {kind} AS kind FROM ("
             f"SELECT q.*, {qualified_rank} AS qualified_rank,"
             f" {qualified_group} AS qualified_group, {under_ratio} AS under_ratio"
             f" FROM ({base}) q) d"
@@ -311,16 +315,22 @@ class Scratch:
             sql = f"CAST({sql} AS jsonb)"
         return sql, params
 
-    def row(self) -> dict[str, Any] | None:
-        """The one customer's row, for an evaluation of one customer and its explanation."""
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM {TABLE}")
-            names = [column[0] for column in cursor.description]
-            found = cursor.fetchone()
-        return dict(zip(names, found, strict=True)) if found else None
-
     def metric_values(self, row: dict[str, Any]) -> dict[MetricKey, Decimal]:
         return {key: Decimal(str(row[column])) for key, column in self.columns.items()}
+
+
+def scratch_row(
+    rules: ProgramRules, *, as_of: date, movement: Movement, customer_id: int
+) -> tuple[Scratch, dict[str, Any] | None]:
+    """One customer's row, from the same SELECT as the table but without creating one: a read
+    (the explanation) writes nothing, not even a temporary table's catalogue rows."""
+    scratch = Scratch(rules, as_of=as_of, movement=movement, customer_id=customer_id)
+    sql, params = scratch.select_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        found = cursor.fetchone()
+    return scratch, dict(zip(names, found, strict=True)) if found else None
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from config.db import read_replica
 from crm.models import Customer
 from crm.selectors import User, customer_visibility_q, user_supervised_team_ids
 from loyalty.metrics import get_metric
-from loyalty.models import GracePeriod, PointsAccount, Program, Tier
+from loyalty.models import CustomerValue, GracePeriod, PointsAccount, Program, Tier
 
 
 def metric_values(
@@ -129,3 +129,9 @@ def negative_balance_accounts(*, user: User, program: Program | None = None) -> 
     if program is not None:
         accounts = accounts.filter(program=program)
     return accounts.order_by("balance", "id")
+
+
+def customer_value_get(*, customer_id: int) -> CustomerValue | None:
+    """The customer's lifetime value with its model run (one query), or None before the first
+    run or without a purchase."""
+    return CustomerValue.objects.select_related("run").filter(customer_id=customer_id).first()

@@ -1,17 +1,22 @@
 """Celery entry points of loyalty: thin, one service call each, safe to run twice."""
 
+import logging
 from datetime import date, timedelta
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.utils import timezone
 
 from loyalty.models import Program
 from loyalty.services.benefits import benefits_grant
+from loyalty.services.customer_values import customer_values_refresh
 from loyalty.services.evaluation import program_evaluate
 from loyalty.services.expiry import points_expire
 from loyalty.services.grace import grace_periods_end
 from loyalty.services.stability import unusual_spend_flag
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -85,6 +90,28 @@ def points_expire_task(*, as_of: str | None = None) -> dict[str, int]:
         "points": result.points,
         "batches": result.batches,
     }
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def refresh_customer_values_task(*, as_of: str | None = None) -> int | None:
+    """Nightly: refit the lifetime value models on the purchases up to `as_of` (by default
+    yesterday) and rescore every customer. A second delivery refits the same data to the same
+    numbers and changes no score. Returns the run's id, or None when there is too little to
+    fit (an empty or new installation): that is logged, not retried."""
+    day = date.fromisoformat(as_of) if as_of else date.fromisoformat(_yesterday())
+    try:
+        return customer_values_refresh(as_of=day).run.pk
+    except ValidationError as error:
+        logger.info("clv: nothing fitted as of %s: %s", day, error.messages)
+        return None
 
 
 def _yesterday() -> str:

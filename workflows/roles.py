@@ -89,6 +89,9 @@ _SUPERVISOR_PERMISSIONS += [
     "workflows.change_agentprofile",
 ]
 
+# The supervisors' KPI page (workflows/admin/kpis.py; the page also checks they supervise).
+_SUPERVISOR_PERMISSIONS += ["workflows.view_kpisnapshot"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     roles.RELATIONSHIP_MANAGER: _RM_PERMISSIONS,
     roles.SUPERVISOR: _SUPERVISOR_PERMISSIONS,

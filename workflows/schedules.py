@@ -69,4 +69,10 @@ SCHEDULES: list[Schedule] = [
         minute="*/5",
         hour="*",
     ),
+    Schedule(
+        name="workflows: compute the supervisors' KPIs for the day",
+        task="workflows.tasks.compute_kpis_task",
+        minute="30",
+        hour="5",
+    ),
 ]

@@ -134,3 +134,21 @@ def tickets_offer_idle_task() -> int:
     from workflows.tickets.services import tickets_offer_idle
 
     return tickets_offer_idle()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def compute_kpis_task(*, day: str | None = None) -> int:
+    """Daily, early morning: every scope's KPIs for the day (today by default). A rerun or a
+    retry replaces the day's rows (ON CONFLICT DO UPDATE), never duplicates them."""
+    from datetime import date
+
+    from workflows.kpis.snapshots import kpi_snapshots_compute
+
+    return kpi_snapshots_compute(day=date.fromisoformat(day) if day else None)

@@ -384,6 +384,8 @@ CELERY_TASK_ROUTES = {
     "loyalty.tasks.points_expire_task": {"queue": "bulk"},
     "workflows.tasks.sequences_enrol_task": {"queue": "bulk"},
     "workflows.tasks.feedback_score_task": {"queue": "bulk"},
+    "loyalty.tasks.refresh_customer_values_task": {"queue": "bulk"},
+    "workflows.tasks.compute_kpis_task": {"queue": "bulk"},
     "*.tasks.*clv*": {"queue": "bulk"},
     "*.tasks.*kpi*": {"queue": "bulk"},
     "workflows.tasks.outbox_dispatch_task": {"queue": "messages"},
@@ -475,6 +477,12 @@ LOYALTY_REFERRAL_LOW_RATE = Decimal(env.str("LOYALTY_REFERRAL_LOW_RATE", default
 # Points expiring within this many days make a customer part of the "points expiring soon"
 # segment.
 LOYALTY_EXPIRING_SOON_DAYS = env.int("LOYALTY_EXPIRING_SOON_DAYS", default=30)
+# Customer lifetime value (loyalty.clv): the predicted value is the expected spend of the next
+# LOYALTY_CLV_HORIZON_MONTHS months, each month discounted by LOYALTY_CLV_MONTHLY_DISCOUNT_RATE.
+LOYALTY_CLV_HORIZON_MONTHS = env.int("LOYALTY_CLV_HORIZON_MONTHS", default=12)
+LOYALTY_CLV_MONTHLY_DISCOUNT_RATE = Decimal(
+    env.str("LOYALTY_CLV_MONTHLY_DISCOUNT_RATE", default="0.01")
+)
 
 # --- Exports (django-import-export) ---------------------------------------------------------
 # No exported cell starts a formula in a spreadsheet; crm.admin.exports also quotes +, -, @,

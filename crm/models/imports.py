@@ -56,6 +56,9 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True, editable=False)
+    # The Celery task that runs it: the same task delivered again after its worker died takes
+    # the job over at once (crm.services.imports._claim).
+    claimed_by = models.CharField(_("run by task"), max_length=64, blank=True, editable=False)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
 
     class Meta:

@@ -119,11 +119,13 @@ def import_job_confirm(*, actor: AbstractUser, job_id: int) -> ImportJob:
 
 
 def import_job_run(
-    *, job_id: int, on_progress: Callable[[Totals], None] | None = None
+    *, job_id: int, on_progress: Callable[[Totals], None] | None = None, run_id: str = ""
 ) -> ImportJob:
     """Run a job to its end; a job another run holds, or one that is done, is left alone.
-    `on_progress` hears the totals after each chunk commits."""
-    if not _claim(job_id):
+    `run_id` names the run (the Celery task's id): a run of the same id finding the job
+    "running" is that task delivered again because its worker died, and resumes it after the
+    last committed chunk. `on_progress` hears the totals after each chunk commits."""
+    if not _claim(job_id, run_id=run_id):
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     totals = Totals(
@@ -159,16 +161,23 @@ def import_job_run(
     return job
 
 
-def _claim(job_id: int) -> bool:
-    """Waiting or failed -> running, in one guarded UPDATE. A job still "running" after the
-    task's hard time limit lost its worker (killed): it is taken over."""
+def _claim(job_id: int, *, run_id: str) -> bool:
+    """Waiting or failed -> running, in one guarded UPDATE. A job still "running" is taken
+    over by the run that claimed it, delivered again (its worker was killed and the broker
+    requeued the task), or by anyone after the task's hard time limit (its worker is gone)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.CRM_IMPORT_TIME_LIMIT_S)
     claimable = Q(status__in=[ImportJob.Status.PENDING, ImportJob.Status.FAILED]) | Q(
         status=ImportJob.Status.RUNNING, started_at__lt=stale
     )
+    if run_id:
+        claimable |= Q(status=ImportJob.Status.RUNNING, claimed_by=run_id)
     claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
-        status=ImportJob.Status.RUNNING, started_at=now, finished_at=None, message=""
+        status=ImportJob.Status.RUNNING,
+        claimed_by=run_id,
+        started_at=now,
+        finished_at=None,
+        message="",
     )
     return claimed == 1
 

@@ -1,4 +1,5 @@
 from loyalty.models.benefits import Benefit, BenefitAllowance, BenefitUse
+from loyalty.models.customer_values import CustomerValue, ValueModelRun
 from loyalty.models.earning import EarningRule
 from loyalty.models.grace import GraceEvidence, GracePeriod
 from loyalty.models.memberships import (
@@ -26,6 +27,7 @@ __all__ = [
     "BenefitUse",
     "Condition",
     "CriterionGroup",
+    "CustomerValue",
     "DowngradeWarning",
     "EarningRule",
     "EvaluationRun",
@@ -45,4 +47,5 @@ __all__ = [
     "Reward",
     "StabilityFlag",
     "Tier",
+    "ValueModelRun",
 ]

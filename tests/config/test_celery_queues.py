@@ -17,6 +17,8 @@ def _queue_of(task_name: str) -> str:
         ("loyalty.tasks.evaluate_program_task", "bulk"),
         ("loyalty.tasks.evaluate_all_programs_task", "bulk"),
         ("loyalty.tasks.points_expire_task", "bulk"),
+        ("loyalty.tasks.refresh_customer_values_task", "bulk"),
+        ("workflows.tasks.compute_kpis_task", "bulk"),
         ("crm.tasks.clv_refresh_task", "bulk"),  # the pattern covers tasks yet to come
         ("workflows.tasks.kpis_refresh_task", "bulk"),
         ("workflows.tasks.outbox_dispatch_task", "messages"),

@@ -168,16 +168,6 @@ def _report(job: ImportJob) -> tuple:
     return (*counts, job.rows_unchanged, job.rows_refused, errors)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Known defect: crm.services.imports._claim takes a 'running' job over only after "
-        "CRM_IMPORT_TIME_LIMIT_S (1 h), so the task requeued at once by "
-        "task_reject_on_worker_lost finds the job still claimed by the killed process, does "
-        "nothing and is acknowledged: the job stays 'running' half imported for good."
-    ),
-)
 def test_an_import_killed_midway_ends_as_a_clean_run(transactional_db, tmp_path, settings):
     app.control.purge()
     content = csv_bytes(_customer_rows())

@@ -13,6 +13,7 @@ from workflows.models.feedback import (
     FormQuestion,
     FormVersion,
 )
+from workflows.models.kpis import KpiSnapshot
 from workflows.models.outbox import Message, MessageTemplate, SensitiveEvent
 from workflows.models.sequences import CareSequence, CareStep, Enrollment
 from workflows.models.tickets import (
@@ -53,6 +54,7 @@ __all__ = [
     "FeedbackTopic",
     "FormQuestion",
     "FormVersion",
+    "KpiSnapshot",
     "Message",
     "MessageTemplate",
     "SensitiveEvent",

@@ -143,6 +143,10 @@ _ATTAINMENT = {
     "average_response": Avg("first_response_business_minutes"),
     "average_resolution": Avg("resolution_business_minutes"),
 }
+ATTAINMENT_COUNTS = {
+    name: aggregate for name, aggregate in _ATTAINMENT.items() if not name.startswith("average")
+}
+"""The attainment's counts alone: they add up across groups (the KPIs sum them per scope)."""
 
 
 def _minutes(value) -> float | None:

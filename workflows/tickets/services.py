@@ -68,6 +68,8 @@ SUBJECT_MAX = 200
 IDLE_MAX_BATCHES = 10
 # Statuses of a ticket still being worked on, which count in an agent's load.
 OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.WAITING]
+
+
 # Timeline entries for the changes a customer would care about.
 def _user_label(user) -> str:
     if user is None:
