@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 var:
-	mkdir -p var/celery/queue var/celery/control var/celery/processed var/media
+	mkdir -p var/celery/queue var/celery/control var/celery/processed var/media var/static
 
 messages: install
 	@if command -v msgfmt >/dev/null; then \

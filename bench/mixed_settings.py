@@ -9,6 +9,9 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Plain HTTP on loopback: no redirect to HTTPS (production terminates TLS in front).
 SECURE_SSL_REDIRECT = False
 BENCH_THROTTLE_RATE = "1000000/s"
+# The project's throttles (config/security.py) read these.
+API_THROTTLE_RATE = BENCH_THROTTLE_RATE
+API_ANON_THROTTLE_RATE = BENCH_THROTTLE_RATE
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(

@@ -12,6 +12,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from config.api import IsoDateTimeFilter
 from crm.models import Consent, Customer, Interaction, Source, Transaction
 from crm.selectors import customer_search
 
@@ -124,10 +125,10 @@ class CustomerFilter(filters.FilterSet):
         method="filter_consent",
         label=_("A channel the customer has granted marketing consent on."),
     )
-    created_after = filters.IsoDateTimeFilter(
+    created_after = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created at or after.")
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = IsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("Created before.")
     )
     spend_min = filters.NumberFilter(
@@ -204,9 +205,9 @@ class TransactionFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=Transaction.Kind.choices, label=_("kind"))
     category = filters.ChoiceFilter(choices=Transaction.Category.choices, label=_("category"))
     source = filters.ChoiceFilter(choices=Source.choices, label=_("source"))
-    occurred_after = filters.IsoDateTimeFilter(
+    occurred_after = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label=_("Occurred at or after.")
     )
-    occurred_before = filters.IsoDateTimeFilter(
+    occurred_before = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="lt", label=_("Occurred before.")
     )

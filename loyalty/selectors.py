@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
+from config.db import read_replica
 from crm.models import Customer
 from crm.selectors import User, customer_visibility_q, user_supervised_team_ids
 from loyalty.metrics import get_metric
@@ -85,6 +86,7 @@ class TierDistribution:
     customers: int
 
 
+@read_replica()
 def tier_distribution_get(*, program: Program, user: User) -> TierDistribution:
     """How many of the customers the user may see are in each tier, and how many have no
     membership yet (merged customers left out, as the evaluation does).

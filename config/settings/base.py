@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -33,10 +34,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
     "rest_framework",
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
     "simple_history",
@@ -48,7 +52,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.security.SecurityHeadersMiddleware",
+    "config.security.BodySizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: it answers a locked-out login attempt (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -91,6 +102,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# Optional read replica for reports (config/db.py): `read_replica()` sends their reads there.
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_READ_REPLICA: str | None = None
+if _replica_url:
+    DATABASES["replica"] = {
+        **env.db_url_config(_replica_url),
+        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+    DATABASE_READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["config.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -104,6 +126,28 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
+# A shared branch computer: closing the browser ends the session (and it ends after
+# SESSION_COOKIE_AGE in any case).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# django-axes: checks every login (its backend first) and locks out a username from one
+# address after AXES_FAILURE_LIMIT wrong passwords, for AXES_COOLOFF_TIME hours. Attempts are
+# rows in the database (no cache needed). `manage.py axes_reset` (or axes_reset_username,
+# axes_reset_ip) lifts lockouts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("DJANGO_LOGIN_LOCKOUT_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Its log lines name the username and address: the attempts are in admin (Axes) instead.
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Proxies in front of the web processes that append to X-Forwarded-For (0: none, use the
+# connection's address).
+DJANGO_TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -116,6 +160,17 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# whitenoise serves the collected static files from the web process: compressed and with
+# hashed names (cached for ever) in production (`manage.py collectstatic` at deployment);
+# straight from the apps' folders while debugging.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -193,8 +248,42 @@ WORKFLOWS_TICKET_ATTACHMENT_TYPES = ["pdf", "png", "jpeg", "txt", "docx", "xlsx"
 # --- Security (on whenever DEBUG is off) ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+# Content-Security-Policy (django-csp 4): scripts only from this site (no inline script, no
+# eval: the charts' data travel in json_script tags; Swagger UI is served from the
+# drf-spectacular-sidecar's static files), nothing may frame a page, forms post only here.
+# Styles allow 'unsafe-inline': the admin's own widgets and a few report pages set style
+# attributes and blocks; styles cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Request bodies: a form or JSON body read into memory at most DATA_UPLOAD_MAX_MEMORY_SIZE
+# (uploads excepted: they go to a temporary file past FILE_UPLOAD_MAX_MEMORY_SIZE and each
+# feature caps its files: CRM_IMPORT_MAX_BYTES, LOYALTY_GRACE_MAX_FILE_BYTES,
+# WORKFLOWS_TICKET_ATTACHMENT_MAX_BYTES), at most DATA_UPLOAD_MAX_NUMBER_FIELDS fields.
+# 10 MB: an API batch of CRM_API_BATCH_LIMIT transactions is about 0.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, said here: bigger files go to disk
+# The admin's bulk actions post one field per selected row (a page holds at most 100 rows).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DJANGO_DATA_UPLOAD_MAX_FIELDS", default=2_000)
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
@@ -204,6 +293,11 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Load balancers check health over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+
+# Health endpoints (config/health.py): seconds /healthz/celery waits for workers to answer.
+HEALTHZ_CELERY_TIMEOUT = env.float("HEALTHZ_CELERY_TIMEOUT", default=2.0)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -217,7 +311,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.NewestFirstCursorPagination",
     "PAGE_SIZE": 100,
+    # Per token (config/security.py), counted in Django's cache: Redis when more than one web
+    # process runs (CACHE_URL), or each process counts on its own.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.security.TokenRateThrottle",
+        "config.security.AnonymousRateThrottle",
+    ],
 }
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
+API_ANON_THROTTLE_RATE = env.str("API_ANON_THROTTLE_RATE", default="60/minute")
 REST_KNOX = {"TOKEN_TTL": None, "AUTH_HEADER_PREFIX": "Token"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Loyalty CRM API",
@@ -225,6 +327,10 @@ SPECTACULAR_SETTINGS = {
     "`Authorization: Token <key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files: no CDN (often unreachable from mainland China) and
+    # nothing a strict CSP would refuse.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets whose field names other components use too (tickets' status, category...).
     "ENUM_NAME_OVERRIDES": {
@@ -263,14 +369,56 @@ CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Three queues, so that an hour-long import never holds up a message: `bulk` (imports, tier
+# evaluations, expiry, recomputations, customer value and KPI refreshes), `messages` (the
+# outbox, webhooks, feedback sendings) and `default` (everything else). A worker started
+# without -Q consumes all three (make run); production runs one worker per queue (README).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "bulk", "messages")]
+CELERY_TASK_ROUTES = {
+    "crm.tasks.run_import_task": {"queue": "bulk"},
+    "crm.tasks.recompute_tags_task": {"queue": "bulk"},
+    "crm.tasks.find_duplicates_task": {"queue": "bulk"},
+    "loyalty.tasks.evaluate_program_task": {"queue": "bulk"},
+    "loyalty.tasks.evaluate_all_programs_task": {"queue": "bulk"},
+    "loyalty.tasks.points_expire_task": {"queue": "bulk"},
+    "workflows.tasks.sequences_enrol_task": {"queue": "bulk"},
+    "workflows.tasks.feedback_score_task": {"queue": "bulk"},
+    "loyalty.tasks.refresh_customer_values_task": {"queue": "bulk"},
+    "workflows.tasks.compute_kpis_task": {"queue": "bulk"},
+    "*.tasks.*clv*": {"queue": "bulk"},
+    "*.tasks.*kpi*": {"queue": "bulk"},
+    "workflows.tasks.outbox_dispatch_task": {"queue": "messages"},
+    "workflows.tasks.webhooks_deliver_task": {"queue": "messages"},
+    "workflows.tasks.feedback_sendings_send_task": {"queue": "messages"},
+    "workflows.tasks.feedback_reminders_task": {"queue": "messages"},
+}
 
 # --- Logging --------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line with the request id (config/logging.py), for a
+# log collector; text for people. Messages carry ids, never names, phones or e-mail addresses.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+            # Also for loggers with their own level (Django's "django" logger is at INFO).
+            "level": LOG_LEVEL,
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # --- Product settings -----------------------------------------------------------------------

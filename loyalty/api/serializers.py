@@ -2,6 +2,7 @@
 as JSON. Read-only: tiers are written by the evaluation alone."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.api.serializers import choice_field_class
@@ -99,11 +100,19 @@ class CreditBlockOutputSerializer(serializers.Serializer):
     requalifies_on = serializers.DateField()
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "01:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in the installation's time zone: no offset, which the `time` format of
+    the schema would demand."""
+
+
 class NextEvaluationOutputSerializer(serializers.Serializer):
     """What the nightly evaluation of the day will do if nothing changes before it ends."""
 
     runs_on = serializers.DateField()
-    runs_at = serializers.TimeField(allow_null=True)
+    runs_at = LocalTimeField(allow_null=True)
     as_of = serializers.DateField()
     is_monthly = serializers.BooleanField(
         help_text=_("The month's first run: it counts months under the warning ratio.")

@@ -70,6 +70,12 @@ def broker_app(broker_url: str) -> Celery:
     client.conf.update(
         broker_url=broker_url, broker_read_url=broker_url, broker_write_url=broker_url
     )
+    # The project's queues and routes, so a task lands where the worker looks for it.
+    client.conf.update(
+        task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        task_queues=settings.CELERY_TASK_QUEUES,
+        task_routes=settings.CELERY_TASK_ROUTES,
+    )
     return client
 
 

@@ -57,7 +57,7 @@ class TicketCreateInputSerializer(serializers.Serializer):
 
 class TicketOutputSerializer(serializers.ModelSerializer):
     assignee: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:

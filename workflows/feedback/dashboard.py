@@ -37,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, NullIf, TruncWeek
 from django.utils import timezone
 
+from config.db import read_replica
 from crm.selectors import User
 from workflows.feedback.scope import response_visibility_q
 from workflows.models import AnswerTopic, FeedbackAnswer, FeedbackResponse
@@ -417,6 +418,7 @@ class Dashboard:
         return 100.0 * (promoters - detractors) / answers
 
 
+@read_replica()
 def feedback_dashboard(*, user: User, where: DashboardFilter) -> Dashboard:
     """Every figure of the page: five aggregate queries whatever the number of responses."""
     score_rows = _score_rows(user, where)

@@ -26,6 +26,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from config.db import read_replica
 from crm.selectors import User
 from workflows.models import Ticket
 from workflows.models.tickets import Department, Priority, TicketCategory
@@ -262,6 +263,7 @@ def top_categories(*, user: User, first: date, last: date) -> list[CategoryCount
     ]
 
 
+@read_replica()
 def ticket_report(*, user: User, first: date, last: date) -> Report:
     """Everything the reports page shows: eight aggregate queries."""
     return Report(
