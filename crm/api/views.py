@@ -1,8 +1,6 @@
 """API v1: customers and transactions. Reads are scoped by the selectors, writes go through the
 services, and another RM's customer looks exactly like one that does not exist (404)."""
 
-import logging
-
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -25,11 +23,11 @@ from crm.api.serializers import (
 )
 from crm.filters import CustomerFilter, TransactionFilter
 from crm.masking import user_can_see_contact
+from crm.privacy.models import CustomerAccessLog
+from crm.privacy.services import customer_access_record
 from crm.selectors import customer_list, transaction_list
 from crm.services.customers import customer_create, customer_update
 from crm.services.transactions import CREATED, TransactionRowsInvalid, transaction_batch_create
-
-logger = logging.getLogger(__name__)
 
 # Writes need the model's add/change permission on top of seeing the customer.
 PERMISSIONS = [IsAuthenticated, DjangoModelPermissions]
@@ -64,8 +62,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def retrieve(self, request, *args, **kwargs):
         """One customer; another RM's is 404, like one that does not exist."""
         response = super().retrieve(request, *args, **kwargs)
-        # Who looked at which customer (ids only: no personal data in logs).
-        logger.info("API customer view: customer=%s user=%s", kwargs["pk"], request.user.pk)
+        customer_access_record(
+            user=request.user, customer_id=kwargs["pk"], action=CustomerAccessLog.Action.API_READ
+        )
         return response
 
     @extend_schema(request=CustomerInputSerializer, responses={201: CustomerOutputSerializer})

@@ -83,6 +83,7 @@ class CustomerAccessLog(models.Model):
 
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed the customer's page")
+        API_READ = "api_read", _("Read the customer through the API")
         EXPORT = "export", _("Exported the customer's data")
         ERASE = "erase", _("Erased the customer's personal data")
 
