@@ -35,6 +35,8 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py seed_sequences
 	$(RUN_ENV) $(PY) manage.py seed_feedback --demo
 	$(RUN_ENV) $(PY) manage.py seed_tickets --demo
+	$(RUN_ENV) $(PY) manage.py refresh_customer_values || echo "lifetime values: too few purchases to fit yet"
+	$(RUN_ENV) $(PY) manage.py compute_kpis
 
 run: messages demo
 	@echo

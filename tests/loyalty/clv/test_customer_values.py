@@ -329,3 +329,17 @@ def test_a_merge_keeps_the_survivors_value_or_moves_the_duplicates(supervisor, t
     assert CustomerValue.objects.get(customer=survivor).predicted_value == kept
     assert not CustomerValue.objects.filter(customer=duplicate).exists()
     assert CustomerValue.objects.get(customer=alone).predicted_value == moved
+
+
+def test_the_command_scores_now_and_refuses_clearly_when_there_is_too_little():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("refresh_customer_values", as_of=AS_OF.isoformat())
+    assert not ValueModelRun.objects.exists()
+
+    population()
+    call_command("refresh_customer_values", as_of=AS_OF.isoformat())
+    run = ValueModelRun.objects.get()
+    assert run.as_of == AS_OF
+    assert CustomerValue.objects.filter(run=run).count() == run.customers > 0
