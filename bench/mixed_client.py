@@ -24,6 +24,8 @@ import uuid
 from collections import Counter, defaultdict
 from urllib.parse import urlsplit
 
+from bench.http_response import response_read
+
 # (kind, share, method): reads split the 70% in three.
 MIX = [
     ("customer", 70 / 3, "GET"),
@@ -67,19 +69,7 @@ async def _request(reader, writer, *, host, method, path, token, body, key):
         )
     writer.write((head + "\r\n").encode() + body)
     await writer.drain()
-    status_line = await reader.readline()
-    if not status_line:
-        raise ConnectionError("closed")
-    status = int(status_line.split()[1])
-    length, close = 0, False
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode("latin-1").partition(":")
-        if name.lower() == "content-length":
-            length = int(value)
-        elif name.lower() == "connection" and value.strip().lower() == "close":
-            close = True
-    await reader.readexactly(length)
-    return status, close
+    return await response_read(reader)
 
 
 async def _worker(arguments, customers, deadline, latencies, statuses, serial) -> None:

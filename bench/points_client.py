@@ -21,6 +21,8 @@ import uuid
 from collections import Counter
 from urllib.parse import urlsplit
 
+from bench.http_response import response_read
+
 
 async def _request(reader, writer, host: str, path: str, token: str, body: bytes, key: str):
     writer.write(
@@ -32,19 +34,7 @@ async def _request(reader, writer, host: str, path: str, token: str, body: bytes
         + body
     )
     await writer.drain()
-    status_line = await reader.readline()
-    if not status_line:
-        raise ConnectionError("closed")
-    status = int(status_line.split()[1])
-    length, close = 0, False
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode("latin-1").partition(":")
-        if name.lower() == "content-length":
-            length = int(value)
-        elif name.lower() == "connection" and value.strip().lower() == "close":
-            close = True
-    await reader.readexactly(length)
-    return status, close
+    return await response_read(reader)
 
 
 async def _worker(arguments, customers, deadline, latencies, statuses, serial) -> None:
