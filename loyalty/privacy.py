@@ -159,12 +159,9 @@ def loyalty_anonymise(context: AnonymiseContext) -> dict[str, int]:
             of_customer
         ).update(explanation="", decision_comment=""),
     }
-    evidence = GraceEvidence.objects.filter(grace_period__customer_id=customer_id)
-    storage = GraceEvidence._meta.get_field("file").storage  # type: ignore[attr-defined]
-    context.files_to_delete.extend(
-        (storage, name) for name in evidence.values_list("file", flat=True) if name
+    counts["loyalty.grace_evidence"] = context.delete_with_files(
+        GraceEvidence.objects.filter(grace_period__customer_id=customer_id)
     )
-    counts["loyalty.grace_evidence"] = evidence.delete()[0]
     counts["loyalty.benefit_uses"] = (
         BenefitUse.objects.filter(allowance__customer_id=customer_id)
         .exclude(note="")

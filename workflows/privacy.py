@@ -189,12 +189,9 @@ def workflows_anonymise(context: AnonymiseContext) -> dict[str, int]:
     counts["workflows.ticket_notes"] = TicketNote.objects.filter(
         ticket__customer_id=customer_id
     ).update(body=ERASED_TEXT)
-    attachments = TicketAttachment.objects.filter(ticket__customer_id=customer_id)
-    storage = TicketAttachment._meta.get_field("file").storage  # type: ignore[attr-defined]
-    context.files_to_delete.extend(
-        (storage, name) for name in attachments.values_list("file", flat=True) if name
+    counts["workflows.ticket_attachments"] = context.delete_with_files(
+        TicketAttachment.objects.filter(ticket__customer_id=customer_id)
     )
-    counts["workflows.ticket_attachments"] = attachments.delete()[0]
     counts["workflows.enrolments_ended"] = Enrollment.objects.filter(
         of_customer, state=Enrollment.State.ACTIVE
     ).update(

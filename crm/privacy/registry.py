@@ -30,6 +30,14 @@ class AnonymiseContext:
     # transactional).
     files_to_delete: list[tuple[Any, str]] = field(default_factory=list)
 
+    def delete_with_files(self, rows: QuerySet, file_field: str = "file") -> int:
+        """Delete `rows` (a queryset) and queue their stored files for deletion after commit;
+        the number of rows deleted."""
+        storage = rows.model._meta.get_field(file_field).storage
+        names = rows.values_list(file_field, flat=True)
+        self.files_to_delete.extend((storage, name) for name in names if name)
+        return rows.delete()[0]
+
 
 @dataclass(frozen=True)
 class PrivacyHandler:
